@@ -1,0 +1,64 @@
+/**
+ * The contract every carrier connector implements (simulator, MM7, upstream Telnyx-compatible API).
+ * A connector submits one group message to the carrier and says, per recipient, whether the carrier
+ * took it. Delivery reports arrive later through `DeliveryReportSink`.
+ */
+
+export interface CarrierMedia {
+  url: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  /** Reads the stored bytes (content-addressed); connectors that embed media call it. */
+  read(): Promise<Buffer>;
+}
+
+export interface CarrierSubmission {
+  /** Stable across retries of the same submit: connectors that can deduplicate use it. */
+  idempotencyKey: string;
+  messageId: string;
+  from: string;
+  recipients: Array<{ recipientId: string; phoneNumber: string }>;
+  text: string | null;
+  subject: string | null;
+  media: CarrierMedia[];
+  /** 1 on the first try, then 2, 3, … */
+  attempt: number;
+}
+
+/** A Telnyx error as it appears in a message's `errors` array. */
+export interface CarrierError {
+  code: string;
+  title: string;
+  detail?: string;
+}
+
+export type RecipientSubmitOutcome =
+  | { recipientId: string; accepted: true; carrierMessageId: string }
+  | { recipientId: string; accepted: false; error: CarrierError };
+
+export type SubmitResult =
+  | { ok: true; recipients: RecipientSubmitOutcome[] }
+  /** The whole submit failed. `retryable` says whether trying again later may succeed. */
+  | { ok: false; retryable: boolean; error: CarrierError; retryAfterMs?: number };
+
+export type FinalDeliveryStatus = 'delivered' | 'delivery_failed' | 'delivery_unconfirmed';
+
+export interface DeliveryReport {
+  carrierMessageId: string;
+  status: FinalDeliveryStatus;
+  error?: CarrierError;
+  occurredAt: Date;
+}
+
+export interface DeliveryReportSink {
+  /** Must resolve only once the report is durably recorded. */
+  report(report: DeliveryReport): Promise<void>;
+}
+
+export interface CarrierConnector {
+  readonly name: string;
+  /** The `carrier` name shown on records when the lookup table has none. */
+  submit(submission: CarrierSubmission): Promise<SubmitResult>;
+  close?(): Promise<void>;
+}
