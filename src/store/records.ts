@@ -1,0 +1,161 @@
+import type { RecipientStatus } from '../messages/status.ts';
+
+export interface Organization {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiKey {
+  id: string;
+  organization_id: string;
+  key_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** A messaging profile's Telnyx fields, kept as one document. */
+export type ProfileData = Record<string, unknown> & {
+  name: string;
+  enabled: boolean;
+  webhook_url: string | null;
+  webhook_failover_url: string | null;
+  whitelisted_destinations: string[];
+};
+
+export interface MessagingProfile {
+  id: string;
+  organization_id: string;
+  data: ProfileData;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PhoneNumber {
+  id: string;
+  organization_id: string;
+  phone_number: string;
+  messaging_profile_id: string | null;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MediaItem {
+  url: string;
+  content_type: string | null;
+  sha256: string | null;
+  size: number | null;
+}
+
+export interface TelnyxErrorRecord {
+  code: string;
+  title: string;
+  detail?: string;
+}
+
+export interface Money {
+  amount: string;
+  currency: string;
+}
+
+export interface MessageRecord {
+  id: string;
+  organization_id: string;
+  messaging_profile_id: string;
+  from_number: string;
+  from_carrier: string | null;
+  from_line_type: string | null;
+  text: string | null;
+  subject: string | null;
+  media: MediaItem[];
+  webhook_url: string | null;
+  webhook_failover_url: string | null;
+  use_profile_webhooks: boolean;
+  encoding: string;
+  parts: number;
+  num_chars: number;
+  tags: string[];
+  received_at: string;
+  valid_until: string;
+}
+
+export interface RecipientRecord {
+  id: string;
+  message_id: string;
+  position: number;
+  phone_number: string;
+  carrier: string | null;
+  line_type: string | null;
+  status: RecipientStatus;
+  carrier_message_id: string | null;
+  cost: Money | null;
+  errors: TelnyxErrorRecord[];
+  sent_at: string | null;
+  completed_at: string | null;
+  updated_at: string;
+}
+
+export interface JobRecord {
+  id: number;
+  queue: string;
+  payload: Record<string, unknown>;
+  run_at: number;
+  attempts: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface NewJob {
+  queue: string;
+  payload: Record<string, unknown>;
+  runAt?: number;
+  /** At most one job with this key exists at a time. */
+  uniqueKey?: string;
+}
+
+export interface WebhookUrlState {
+  url: string;
+  gone: boolean;
+}
+
+export interface WebhookEventRecord {
+  id: string;
+  organization_id: string;
+  message_id: string;
+  recipient_id: string;
+  event_type: string;
+  occurred_at: string;
+  payload: Record<string, unknown>;
+  urls: WebhookUrlState[];
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  delivered_to: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export interface WebhookAttemptRecord {
+  id: number;
+  event_id: string;
+  attempt: number;
+  url: string;
+  outcome: string;
+  status_code: number | null;
+  duration_ms: number;
+  response_body: string | null;
+  error: string | null;
+  created_at: string;
+}
+
+export interface Page {
+  number: number;
+  size: number;
+}
+
+export interface PageResult<T> {
+  items: T[];
+  total: number;
+}

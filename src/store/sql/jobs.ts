@@ -1,0 +1,89 @@
+import type { JobRecord, NewJob } from '../records.ts';
+import type { Dialect, SqlExecutor } from './driver.ts';
+import { parseJson } from './json.ts';
+
+type JobRow = Omit<JobRecord, 'payload'> & { payload: string };
+
+const fromRow = (r: JobRow): JobRecord => ({
+  ...r,
+  id: Number(r.id),
+  run_at: Number(r.run_at),
+  attempts: Number(r.attempts),
+  locked_until: r.locked_until === null ? null : Number(r.locked_until),
+  created_at: Number(r.created_at),
+  payload: parseJson<Record<string, unknown>>(r.payload, {}),
+});
+
+/** Thrown when a worker finishes a job whose lease another worker has since taken. */
+export class LeaseLostError extends Error {
+  constructor(jobId: number) {
+    super(`lease lost on job ${jobId}`);
+  }
+}
+
+export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
+  // PostgreSQL: concurrent claimers skip each other's rows instead of waiting on them.
+  const lockClause = dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+
+  return {
+    async enqueue(job: NewJob, now: number): Promise<void> {
+      await db.run(
+        `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key)
+         VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (unique_key) DO NOTHING`,
+        [job.queue, JSON.stringify(job.payload), job.runAt ?? now, now, job.uniqueKey ?? null],
+      );
+    },
+
+    /** Leases up to `limit` due jobs to `workerId`; each claim counts as an attempt. */
+    async claim(workerId: string, limit: number, leaseMs: number, now: number): Promise<JobRecord[]> {
+      const rows = await db.all<JobRow>(
+        `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
+         WHERE id IN (
+           SELECT id FROM jobs
+           WHERE run_at <= ? AND (locked_until IS NULL OR locked_until < ?)
+           ORDER BY run_at, id LIMIT ? ${lockClause}
+         )
+         RETURNING *`,
+        [workerId, now + leaseMs, now, now, limit],
+      );
+      return rows.map(fromRow);
+    },
+
+    /** Deletes a finished job; inside the transaction that records its result. */
+    async complete(job: JobRecord, workerId: string): Promise<void> {
+      const changed = await db.run('DELETE FROM jobs WHERE id = ? AND locked_by = ?', [job.id, workerId]);
+      if (changed === 0) throw new LeaseLostError(job.id);
+    },
+
+    async retry(job: JobRecord, workerId: string, runAt: number, error: string): Promise<void> {
+      const changed = await db.run(
+        `UPDATE jobs SET run_at = ?, locked_by = NULL, locked_until = NULL, last_error = ?
+         WHERE id = ? AND locked_by = ?`,
+        [runAt, error.slice(0, 2000), job.id, workerId],
+      );
+      if (changed === 0) throw new LeaseLostError(job.id);
+    },
+
+    /** Hands back unfinished work at shutdown without counting it as an attempt. */
+    async releaseAll(workerId: string): Promise<number> {
+      return db.run(
+        'UPDATE jobs SET locked_by = NULL, locked_until = NULL, attempts = attempts - 1 WHERE locked_by = ?',
+        [workerId],
+      );
+    },
+
+    async nextRunAt(): Promise<number | null> {
+      const row = await db.get<{ t: number | string | null }>(
+        'SELECT MIN(COALESCE(locked_until, run_at)) AS t FROM jobs',
+      );
+      return row?.t == null ? null : Number(row.t);
+    },
+
+    async count(queue?: string): Promise<number> {
+      const row = queue
+        ? await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM jobs WHERE queue = ?', [queue])
+        : await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM jobs');
+      return Number(row?.n ?? 0);
+    },
+  };
+}

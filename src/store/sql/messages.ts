@@ -1,0 +1,178 @@
+import type { MediaItem, MessageRecord, Money, RecipientRecord, TelnyxErrorRecord } from '../records.ts';
+import type { SqlExecutor } from './driver.ts';
+import { parseJson } from './json.ts';
+
+type MessageRow = Omit<MessageRecord, 'media' | 'tags' | 'use_profile_webhooks'> & {
+  media: string;
+  tags: string;
+  use_profile_webhooks: number | boolean;
+};
+type RecipientRow = Omit<RecipientRecord, 'cost' | 'errors'> & { cost: string | null; errors: string };
+
+const messageFromRow = (r: MessageRow): MessageRecord => ({
+  ...r,
+  media: parseJson<MediaItem[]>(r.media, []),
+  tags: parseJson<string[]>(r.tags, []),
+  use_profile_webhooks: Boolean(r.use_profile_webhooks),
+  parts: Number(r.parts),
+  num_chars: Number(r.num_chars),
+});
+
+const recipientFromRow = (r: RecipientRow): RecipientRecord => ({
+  ...r,
+  position: Number(r.position),
+  cost: parseJson<Money | null>(r.cost, null),
+  errors: parseJson<TelnyxErrorRecord[]>(r.errors, []),
+});
+
+export interface MessageWithRecipients {
+  message: MessageRecord;
+  recipients: RecipientRecord[];
+}
+
+export interface RecipientChange {
+  status: RecipientRecord['status'];
+  carrier_message_id?: string | null;
+  errors?: TelnyxErrorRecord[];
+  sent_at?: string | null;
+  completed_at?: string | null;
+}
+
+export function messagesRepo(db: SqlExecutor) {
+  const loadRecipients = async (messageId: string) =>
+    (
+      await db.all<RecipientRow>('SELECT * FROM message_recipients WHERE message_id = ? ORDER BY position', [
+        messageId,
+      ])
+    ).map(recipientFromRow);
+
+  return {
+    async insert(m: MessageRecord, recipients: RecipientRecord[]): Promise<void> {
+      await db.run(
+        `INSERT INTO messages (id, organization_id, messaging_profile_id, from_number, from_carrier, from_line_type,
+           text, subject, media, webhook_url, webhook_failover_url, use_profile_webhooks, encoding, parts, num_chars,
+           tags, received_at, valid_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          m.id,
+          m.organization_id,
+          m.messaging_profile_id,
+          m.from_number,
+          m.from_carrier,
+          m.from_line_type,
+          m.text,
+          m.subject,
+          JSON.stringify(m.media),
+          m.webhook_url,
+          m.webhook_failover_url,
+          m.use_profile_webhooks ? 1 : 0,
+          m.encoding,
+          m.parts,
+          m.num_chars,
+          JSON.stringify(m.tags),
+          m.received_at,
+          m.valid_until,
+        ],
+      );
+      for (const r of recipients) {
+        await db.run(
+          `INSERT INTO message_recipients (id, message_id, position, phone_number, carrier, line_type, status,
+             carrier_message_id, cost, errors, sent_at, completed_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            r.id,
+            r.message_id,
+            r.position,
+            r.phone_number,
+            r.carrier,
+            r.line_type,
+            r.status,
+            r.carrier_message_id,
+            r.cost ? JSON.stringify(r.cost) : null,
+            JSON.stringify(r.errors),
+            r.sent_at,
+            r.completed_at,
+            r.updated_at,
+          ],
+        );
+      }
+    },
+
+    /** The group message, when it belongs to the organization (undefined otherwise). */
+    async getForOrganization(organizationId: string, id: string): Promise<MessageWithRecipients | undefined> {
+      const row = await db.get<MessageRow>('SELECT * FROM messages WHERE id = ? AND organization_id = ?', [
+        id,
+        organizationId,
+      ]);
+      if (!row) return undefined;
+      return { message: messageFromRow(row), recipients: await loadRecipients(row.id) };
+    },
+
+    async get(id: string): Promise<MessageWithRecipients | undefined> {
+      const row = await db.get<MessageRow>('SELECT * FROM messages WHERE id = ?', [id]);
+      if (!row) return undefined;
+      return { message: messageFromRow(row), recipients: await loadRecipients(row.id) };
+    },
+
+    /** One recipient's record with its group message, scoped to the organization. */
+    async getRecipientForOrganization(
+      organizationId: string,
+      recipientId: string,
+    ): Promise<{ message: MessageRecord; recipient: RecipientRecord } | undefined> {
+      const r = await db.get<RecipientRow>('SELECT * FROM message_recipients WHERE id = ?', [recipientId]);
+      if (!r) return undefined;
+      const m = await db.get<MessageRow>('SELECT * FROM messages WHERE id = ? AND organization_id = ?', [
+        r.message_id,
+        organizationId,
+      ]);
+      return m && { message: messageFromRow(m), recipient: recipientFromRow(r) };
+    },
+
+    async findRecipientByCarrierId(carrierMessageId: string): Promise<RecipientRecord | undefined> {
+      const r = await db.get<RecipientRow>('SELECT * FROM message_recipients WHERE carrier_message_id = ?', [
+        carrierMessageId,
+      ]);
+      return r && recipientFromRow(r);
+    },
+
+    async updateMedia(messageId: string, media: MediaItem[]): Promise<void> {
+      await db.run('UPDATE messages SET media = ? WHERE id = ?', [JSON.stringify(media), messageId]);
+    },
+
+    /**
+     * Moves a recipient to a new status, only from one of `fromStatuses` (so a late or repeated
+     * event cannot move a final status back). Returns whether it changed.
+     */
+    async transitionRecipient(
+      recipientId: string,
+      fromStatuses: ReadonlyArray<RecipientRecord['status']>,
+      change: RecipientChange,
+      now: string,
+    ): Promise<boolean> {
+      const sets = ['status = ?', 'updated_at = ?'];
+      const params: unknown[] = [change.status, now];
+      if (change.carrier_message_id !== undefined) {
+        sets.push('carrier_message_id = ?');
+        params.push(change.carrier_message_id);
+      }
+      if (change.errors !== undefined) {
+        sets.push('errors = ?');
+        params.push(JSON.stringify(change.errors));
+      }
+      if (change.sent_at !== undefined) {
+        sets.push('sent_at = ?');
+        params.push(change.sent_at);
+      }
+      if (change.completed_at !== undefined) {
+        sets.push('completed_at = ?');
+        params.push(change.completed_at);
+      }
+      const placeholders = fromStatuses.map(() => '?').join(', ');
+      const changed = await db.run(
+        `UPDATE message_recipients SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders})`,
+        [...params, recipientId, ...fromStatuses],
+      );
+      return changed > 0;
+    },
+  };
+}

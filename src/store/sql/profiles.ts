@@ -1,0 +1,57 @@
+import type { MessagingProfile, Page, PageResult, ProfileData } from '../records.ts';
+import type { SqlExecutor } from './driver.ts';
+import { parseJson } from './json.ts';
+
+interface Row {
+  id: string;
+  organization_id: string;
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const fromRow = (r: Row): MessagingProfile => ({ ...r, data: parseJson<ProfileData>(r.data, {} as ProfileData) });
+
+export function profilesRepo(db: SqlExecutor) {
+  return {
+    async create(p: MessagingProfile): Promise<void> {
+      await db.run(
+        'INSERT INTO messaging_profiles (id, organization_id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+        [p.id, p.organization_id, JSON.stringify(p.data), p.created_at, p.updated_at],
+      );
+    },
+    async get(organizationId: string, id: string): Promise<MessagingProfile | undefined> {
+      const row = await db.get<Row>('SELECT * FROM messaging_profiles WHERE id = ? AND organization_id = ?', [
+        id,
+        organizationId,
+      ]);
+      return row && fromRow(row);
+    },
+    async list(organizationId: string, page: Page): Promise<PageResult<MessagingProfile>> {
+      const rows = await db.all<Row>(
+        'SELECT * FROM messaging_profiles WHERE organization_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?',
+        [organizationId, page.size, (page.number - 1) * page.size],
+      );
+      const total = await db.get<{ n: number | string }>(
+        'SELECT COUNT(*) AS n FROM messaging_profiles WHERE organization_id = ?',
+        [organizationId],
+      );
+      return { items: rows.map(fromRow), total: Number(total?.n ?? 0) };
+    },
+    async update(organizationId: string, id: string, data: ProfileData, updatedAt: string): Promise<boolean> {
+      const changed = await db.run(
+        'UPDATE messaging_profiles SET data = ?, updated_at = ? WHERE id = ? AND organization_id = ?',
+        [JSON.stringify(data), updatedAt, id, organizationId],
+      );
+      return changed > 0;
+    },
+    async delete(organizationId: string, id: string): Promise<boolean> {
+      await db.run('UPDATE phone_numbers SET messaging_profile_id = NULL WHERE messaging_profile_id = ?', [id]);
+      const changed = await db.run('DELETE FROM messaging_profiles WHERE id = ? AND organization_id = ?', [
+        id,
+        organizationId,
+      ]);
+      return changed > 0;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { SqlDriver, SqlExecutor } from '../sql/driver.ts';
+import { loadMigrations } from '../migrations/load-migrations.ts';
+import { Mutex } from './mutex.ts';
+
+type Db = Database.Database;
+
+function toSqlite(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+function bind(params: unknown[] | undefined): unknown[] {
+  return params ? params.map(toSqlite) : [];
+}
+
+class StatementCache {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(private readonly db: Db) {}
+  get(sql: string): Database.Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+}
+
+function syncExecutor(statements: StatementCache): SqlExecutor {
+  return {
+    async all<T>(sql: string, params?: unknown[]) {
+      return statements.get(sql).all(...bind(params)) as T[];
+    },
+    async get<T>(sql: string, params?: unknown[]) {
+      return statements.get(sql).get(...bind(params)) as T | undefined;
+    },
+    async run(sql: string, params?: unknown[]) {
+      return statements.get(sql).run(...bind(params)).changes;
+    },
+  };
+}
+
+/**
+ * SQLite in WAL mode with synchronous=NORMAL: a committed transaction survives a crash of the
+ * process (not necessarily a power cut). One connection; transactions are serialised by a mutex so
+ * an async transaction never sees another's statements.
+ */
+export function openSqlite(file: string): SqlDriver {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  const statements = new StatementCache(db);
+  const inner = syncExecutor(statements);
+  const mutex = new Mutex();
+
+  // Outside a transaction a statement runs at once; while one is open it waits its turn, so it
+  // never reads or writes inside another caller's transaction.
+  const whenFree = <R>(fn: () => Promise<R>): Promise<R> => (mutex.locked ? mutex.run(fn) : fn());
+
+  return {
+    dialect: 'sqlite',
+    all: <T>(sql: string, params?: unknown[]) => whenFree(() => inner.all<T>(sql, params)),
+    get: <T>(sql: string, params?: unknown[]) => whenFree(() => inner.get<T>(sql, params)),
+    run: (sql: string, params?: unknown[]) => whenFree(() => inner.run(sql, params)),
+    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      return mutex.run(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(inner);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
+      });
+    },
+    async migrate() {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+      const done = new Set(
+        (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map(
+          (r) => r.version,
+        ),
+      );
+      for (const m of loadMigrations('sqlite')) {
+        if (done.has(m.version)) continue;
+        db.transaction(() => {
+          db.exec(m.sql);
+          db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(m.version, m.name);
+        })();
+      }
+    },
+    async close() {
+      await mutex.run(() => db.close());
+    },
+  };
+}
