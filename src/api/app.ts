@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { ApiContext } from './context.ts';
+import { bearerAuth } from './auth.ts';
+import { installErrorHandler } from './error-handler.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { phoneNumberRoutes } from './routes/phone-numbers.ts';
+import { profileRoutes } from './routes/profiles.ts';
+
+export interface AppOptions {
+  bodyLimitBytes: number;
+  logger: FastifyBaseLogger;
+}
+
+export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: opts.bodyLimitBytes,
+    // Per-request logs go out at debug level from the onResponse hook below instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+
+  installErrorHandler(app);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
+      'request completed',
+    );
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/v2/public_key', async () => ({ data: { public_key: await ctx.publicKey() } }));
+
+  app.register(async (authed) => {
+    authed.addHook('onRequest', bearerAuth(ctx.auth));
+    messageRoutes(authed, ctx);
+    profileRoutes(authed, ctx);
+    phoneNumberRoutes(authed, ctx);
+  });
+
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { apiError } from '../../errors/api-error.ts';
+import { createGroupMms } from '../../messages/create-group-mms.ts';
+import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
+import { renderGroupMessage, renderRecipientMessage } from '../../messages/render.ts';
+import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
+import type { ApiContext } from '../context.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/v2/messages/group_mms', async (request) => {
+    const body = parseWithTelnyxErrors(groupMmsRequestSchema, request.body);
+    return { data: await createGroupMms(ctx.send, request.organizationId, body) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v2/messages/:id', async (request) => {
+    const { id } = request.params;
+    if (!UUID.test(id)) throw apiError('10005');
+    const group = await ctx.store.messages.getForOrganization(request.organizationId, id);
+    if (group) return { data: renderGroupMessage(group.message, group.recipients, ctx.rates) };
+    const one = await ctx.store.messages.getRecipientForOrganization(request.organizationId, id);
+    if (one) return { data: renderRecipientMessage(one.message, one.recipient) };
+    throw apiError('10005');
+  });
+
+  app.get<{ Params: { id: string } }>('/v2/messages/group/:id', async (request) => {
+    const { id } = request.params;
+    const group = UUID.test(id) ? await ctx.store.messages.getForOrganization(request.organizationId, id) : undefined;
+    if (!group) throw apiError('10005');
+    return { data: group.recipients.map((r) => renderRecipientMessage(group.message, r)) };
+  });
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { apiError } from '../../errors/api-error.ts';
+import { renderPhoneNumber } from '../../tenants/render-number.ts';
+import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
+import type { ApiContext } from '../context.ts';
+
+/** Telnyx `UpdatePhoneNumberMessagingSettingsRequest`: null or absent keeps, "" detaches. */
+const updateMessagingSchema = z.object({
+  messaging_profile_id: z.string().nullish(),
+  messaging_product: z.string().nullish(),
+  tags: z.array(z.string()).nullish(),
+});
+
+export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { store } = ctx;
+
+  const load = async (organizationId: string, idOrNumber: string) => {
+    const number = await store.numbers.findByIdOrNumber(organizationId, idOrNumber);
+    if (!number) throw apiError('10005');
+    return number;
+  };
+
+  app.get<{ Params: { id: string } }>('/v2/phone_numbers/:id/messaging', async (request) => {
+    const number = await load(request.organizationId, request.params.id);
+    return { data: renderPhoneNumber(number, ctx.countryOf(number.phone_number)) };
+  });
+
+  app.patch<{ Params: { id: string } }>('/v2/phone_numbers/:id/messaging', async (request) => {
+    const number = await load(request.organizationId, request.params.id);
+    const body = parseWithTelnyxErrors(updateMessagingSchema, request.body);
+    let profileId = number.messaging_profile_id;
+    if (body.messaging_profile_id === '') profileId = null;
+    else if (body.messaging_profile_id) {
+      const profile = await store.profiles.get(request.organizationId, body.messaging_profile_id);
+      if (!profile) {
+        throw apiError('10005', { pointer: '/messaging_profile_id', detail: 'Messaging profile not found.' });
+      }
+      profileId = profile.id;
+    }
+    const tags = body.tags ?? number.tags;
+    const updatedAt = new Date().toISOString();
+    await store.numbers.update(request.organizationId, number.id, { messaging_profile_id: profileId, tags }, updatedAt);
+    const updated = { ...number, messaging_profile_id: profileId, tags, updated_at: updatedAt };
+    return { data: renderPhoneNumber(updated, ctx.countryOf(number.phone_number)) };
+  });
+}

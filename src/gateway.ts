@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './api/app.ts';
+import type { Config } from './config/config.ts';
+import { analyzeText } from './messages/encoding.ts';
+import { loadRateTable, type RateTable } from './messages/pricing.ts';
+import { parseE164 } from './numbers/e164.ts';
+import { createNumberLookup } from './numbers/lookup.ts';
+import { DEMO_PREFIX_TABLE_URL, loadPrefixTable } from './numbers/prefix-table.ts';
+import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+import { createAuthenticator } from './tenants/api-keys.ts';
+import { bootstrapSandbox, type SandboxInfo, sandboxBanner } from './tenants/bootstrap.ts';
+import { ensureSigningKey } from './webhooks/signing-key-store.ts';
+
+export interface Gateway {
+  store: Store;
+  app: FastifyInstance | null;
+  /** The API's base URL when the api role runs. */
+  url: string | null;
+  sandbox: SandboxInfo | null;
+  publicKey: string;
+  close(): Promise<void>;
+}
+
+/** Starts the roles this process runs (API and/or workers) on one store. */
+export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const sandbox = config.bootstrap ? await bootstrapSandbox(store) : null;
+  const signingKey = await ensureSigningKey(store);
+
+  const lookup = createNumberLookup({ table: loadPrefixTable(config.prefixTableFile ?? DEMO_PREFIX_TABLE_URL) });
+  const rates: RateTable | null = config.rateTableFile ? loadRateTable(config.rateTableFile) : null;
+
+  let app: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (config.roles.includes('api')) {
+    app = buildApp(
+      {
+        store,
+        auth: createAuthenticator(store),
+        rates,
+        countryOf: (e164) => parseE164(e164)?.country ?? null,
+        publicKey: async () => signingKey.publicKey,
+        send: {
+          store,
+          lookupNumber: (e164) => lookup.lookup(e164),
+          analyzeText,
+          rates,
+          queueLifetimeMs: config.queueLifetimeSeconds * 1000,
+        },
+      },
+      { bodyLimitBytes: config.bodyLimitBytes, logger },
+    );
+    const address = await app.listen({ port: config.port, host: config.host });
+    url = address;
+  }
+
+  logger.info({ publicKey: signingKey.publicKey, url, roles: config.roles }, 'gateway started');
+  if (sandbox && url) logger.info(`\n${sandboxBanner(sandbox, url)}`);
+
+  let closed = false;
+  return {
+    store,
+    app,
+    url,
+    sandbox,
+    publicKey: signingKey.publicKey,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Stop taking requests and let in-flight ones finish, then close the database.
+      if (app) await app.close();
+      await store.close();
+    },
+  };
+}

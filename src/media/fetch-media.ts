@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { type Dispatcher, request } from 'undici';
+import { findOutboundBlocked } from '../net/outbound-guard.ts';
+import { isAllowedMmsContentType, normalizeContentType } from './allowed-types.ts';
+import { sniffContentType } from './sniff.ts';
+
+export interface FetchMediaOptions {
+  /** Normally the outbound guard's dispatcher; every redirect hop goes through it too. */
+  dispatcher: Dispatcher;
+  maxBytes: number;
+  headersTimeoutMs: number;
+  /** Longest silence between body chunks. */
+  bodyTimeoutMs: number;
+  /** Whole fetch, redirects included: cuts off servers that trickle bytes forever. */
+  totalTimeoutMs: number;
+  maxRedirects: number;
+  userAgent?: string;
+}
+
+export interface FetchedMedia {
+  ok: true;
+  url: string;
+  contentType: string;
+  size: number;
+  /** Lowercase hex. */
+  sha256: string;
+  bytes: Buffer;
+}
+
+export type MediaFetchFailureReason =
+  | 'too_large'
+  | 'disallowed_type'
+  | 'http_status'
+  | 'timeout'
+  | 'blocked_address'
+  | 'too_many_redirects'
+  | 'network'
+  | 'invalid_url';
+
+export interface MediaFetchFailure {
+  ok: false;
+  url: string;
+  reason: MediaFetchFailureReason;
+  detail: string;
+}
+
+type Outcome = FetchedMedia | MediaFetchFailure;
+type Fail = (reason: MediaFetchFailureReason, detail: string) => MediaFetchFailure;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Downloads one media URL with a hard byte cap, timeouts, manual redirects and an MMS type check. */
+export async function fetchMedia(url: string, opts: FetchMediaOptions): Promise<Outcome> {
+  const fail: Fail = (reason, detail) => ({ ok: false, url, reason, detail });
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.totalTimeoutMs);
+  try {
+    return await followRedirects(url, opts, controller.signal, fail);
+  } catch (err) {
+    if (controller.signal.aborted) {
+      return fail('timeout', `no complete response within ${opts.totalTimeoutMs} ms`);
+    }
+    return classifyError(err, opts, fail);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function followRedirects(
+  url: string,
+  opts: FetchMediaOptions,
+  signal: AbortSignal,
+  fail: Fail,
+): Promise<Outcome> {
+  let current = parseHttpUrl(url);
+  if (typeof current === 'string') return fail('invalid_url', current);
+  const visited = new Set<string>();
+  for (let redirects = 0; ; redirects++) {
+    visited.add(current.href);
+    const res = await request(current, {
+      dispatcher: opts.dispatcher,
+      method: 'GET',
+      headers: { accept: '*/*', 'user-agent': opts.userAgent ?? 'mms-gateway' },
+      headersTimeout: opts.headersTimeoutMs,
+      bodyTimeout: opts.bodyTimeoutMs,
+      signal,
+    });
+    if (!REDIRECT_STATUSES.has(res.statusCode)) return readResponse(url, res, opts, fail);
+
+    res.body.destroy();
+    const location = firstHeader(res.headers.location);
+    if (location === undefined) {
+      return fail(
+        'http_status',
+        `HTTP ${res.statusCode} redirect from ${current.href} without a Location header`,
+      );
+    }
+    if (redirects >= opts.maxRedirects) {
+      return fail('too_many_redirects', `more than ${opts.maxRedirects} redirects (last at ${current.href})`);
+    }
+    const next = parseHttpUrl(location, current);
+    if (typeof next === 'string') return fail('invalid_url', `redirect from ${current.href}: ${next}`);
+    if (visited.has(next.href)) {
+      return fail('too_many_redirects', `redirect loop: ${current.href} redirects back to ${next.href}`);
+    }
+    current = next;
+  }
+}
+
+async function readResponse(
+  url: string,
+  res: Dispatcher.ResponseData,
+  opts: FetchMediaOptions,
+  fail: Fail,
+): Promise<Outcome> {
+  if (res.statusCode < 200 || res.statusCode > 299) {
+    res.body.destroy();
+    return fail('http_status', `HTTP ${res.statusCode}`);
+  }
+  const declaredLength = Number(firstHeader(res.headers['content-length']) ?? Number.NaN);
+  if (declaredLength > opts.maxBytes) {
+    res.body.destroy();
+    return fail('too_large', `Content-Length ${declaredLength} exceeds the ${opts.maxBytes}-byte limit`);
+  }
+  const declaredType = normalizeContentType(firstHeader(res.headers['content-type']));
+  const needsSniffing = declaredType === null || declaredType === 'application/octet-stream';
+  if (!needsSniffing && !isAllowedMmsContentType(declaredType)) {
+    res.body.destroy();
+    return fail('disallowed_type', `content type ${declaredType} is not allowed in MMS`);
+  }
+
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Whatever Content-Length said: stop reading (and drop the connection) once over the cap.
+    if (size > opts.maxBytes) {
+      res.body.destroy();
+      return fail('too_large', `body exceeded the ${opts.maxBytes}-byte limit`);
+    }
+    hash.update(chunk);
+    chunks.push(chunk);
+  }
+  const bytes = Buffer.concat(chunks, size);
+
+  const contentType = needsSniffing ? sniffContentType(bytes) : declaredType;
+  if (contentType === null) {
+    return fail(
+      'disallowed_type',
+      `content type ${declaredType ?? '(none)'} and not recognisable from its bytes`,
+    );
+  }
+  if (!isAllowedMmsContentType(contentType)) {
+    return fail('disallowed_type', `content type ${contentType} (sniffed) is not allowed in MMS`);
+  }
+  return { ok: true, url, contentType, size, sha256: hash.digest('hex'), bytes };
+}
+
+function classifyError(err: unknown, opts: FetchMediaOptions, fail: Fail): MediaFetchFailure {
+  const blocked = findOutboundBlocked(err);
+  if (blocked) return fail('blocked_address', blocked.message);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return fail('timeout', `no response headers within ${opts.headersTimeoutMs} ms`);
+  }
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return fail('timeout', `response body stalled for more than ${opts.bodyTimeoutMs} ms`);
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return fail('timeout', 'connect timed out');
+  const message = err instanceof Error ? err.message : String(err);
+  return fail('network', typeof code === 'string' ? `${code}: ${message}` : message);
+}
+
+function parseHttpUrl(text: string, base?: URL): URL | string {
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch {
+    return `not a valid URL: ${JSON.stringify(text)}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `unsupported scheme ${url.protocol} (only http and https)`;
+  }
+  return url;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

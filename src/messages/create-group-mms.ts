@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { apiError, apiErrors, telnyxError } from '../errors/api-error.ts';
+import type { MessageRecord, RecipientRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
+import type { GroupMmsRequest } from './group-mms-schema.ts';
+import type { RateTable } from './pricing.ts';
+import { renderGroupMessage } from './render.ts';
+
+export interface NumberInfo {
+  carrier: string | null;
+  line_type: string | null;
+  country_code: string | null;
+}
+
+export interface SendDeps {
+  store: Store;
+  lookupNumber(e164: string): NumberInfo;
+  analyzeText(text: string | null): { encoding: string; parts: number; num_chars: number };
+  rates: RateTable | null;
+  queueLifetimeMs: number;
+  /** Told after the message is committed, so idle workers can start at once. */
+  onQueued?(): void;
+  now?(): Date;
+}
+
+export const SEND_QUEUE = 'message.send';
+
+function allowedRegion(whitelist: string[], country: string | null): boolean {
+  if (whitelist.includes('*')) return true;
+  return country !== null && whitelist.includes(country);
+}
+
+/**
+ * Accepts a validated group MMS for an organization: checks the sender and destinations against the
+ * organization's numbers and profile, then stores the message, one row per recipient and the work
+ * row for the pipeline in one transaction. Returns the Telnyx record.
+ */
+export async function createGroupMms(deps: SendDeps, organizationId: string, req: GroupMmsRequest) {
+  const { store } = deps;
+  const sender = await store.numbers.findByIdOrNumber(organizationId, req.from);
+  if (!sender || sender.phone_number !== req.from || !sender.messaging_profile_id) {
+    throw apiError('40305', { pointer: '/from' });
+  }
+  const profile = await store.profiles.get(organizationId, sender.messaging_profile_id);
+  if (!profile) throw apiError('40305', { pointer: '/from' });
+  if (!profile.data.enabled) {
+    throw apiError('40312', { pointer: '/from', detail: `The specified messaging profile ${profile.id} is disabled.` });
+  }
+
+  const destinations = req.to.map((phone) => ({ phone, info: deps.lookupNumber(phone) }));
+  const regionErrors = destinations.flatMap(({ phone, info }, i) =>
+    allowedRegion(profile.data.whitelisted_destinations, info.country_code)
+      ? []
+      : [
+          telnyxError('40309', {
+            pointer: `/to/${i}`,
+            detail: `The region ${info.country_code ?? 'unknown'} for the destination ${phone} is not included in the messaging profile's whitelisted destinations.`,
+          }),
+        ],
+  );
+  if (regionErrors.length > 0) throw apiErrors(regionErrors);
+
+  const now = deps.now?.() ?? new Date();
+  const receivedAt = now.toISOString();
+  const id = randomUUID();
+  const from = deps.lookupNumber(req.from);
+  const text = req.text ?? null;
+  const message: MessageRecord = {
+    id,
+    organization_id: organizationId,
+    messaging_profile_id: profile.id,
+    from_number: req.from,
+    from_carrier: from.carrier,
+    from_line_type: from.line_type,
+    text,
+    subject: req.subject ?? null,
+    media: (req.media_urls ?? []).map((url) => ({ url, content_type: null, sha256: null, size: null })),
+    webhook_url: req.webhook_url ?? null,
+    webhook_failover_url: req.webhook_failover_url ?? null,
+    use_profile_webhooks: req.use_profile_webhooks ?? true,
+    ...deps.analyzeText(text),
+    tags: [],
+    received_at: receivedAt,
+    valid_until: new Date(now.getTime() + deps.queueLifetimeMs).toISOString(),
+  };
+  const recipients: RecipientRecord[] = destinations.map(({ phone, info }, position) => ({
+    id: randomUUID(),
+    message_id: id,
+    position,
+    phone_number: phone,
+    carrier: info.carrier,
+    line_type: info.line_type,
+    status: 'queued',
+    carrier_message_id: null,
+    cost: deps.rates?.priceFor(phone) ?? null,
+    errors: [],
+    sent_at: null,
+    completed_at: null,
+    updated_at: receivedAt,
+  }));
+
+  await store.transaction(async (tx) => {
+    await tx.messages.insert(message, recipients);
+    await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id } }, now.getTime());
+  });
+  deps.onQueued?.();
+  return renderGroupMessage(message, recipients, deps.rates);
+}

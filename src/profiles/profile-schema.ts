@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { codedMessage } from '../validation/telnyx-issues.ts';
+import { isHttpUrl } from '../validation/url.ts';
+
+const url = z
+  .string()
+  .refine((v) => v === '' || isHttpUrl(v), { error: codedMessage('10003') })
+  .nullish();
+
+const countryList = z.array(
+  z.string().regex(/^([A-Z]{2}|\*)$/, { error: codedMessage('10015', 'Expected an ISO 3166-1 alpha-2 code or "*".') }),
+);
+
+/** Fields a caller may set on a messaging profile (Telnyx `CreateMessagingProfileRequest`). */
+const settable = {
+  name: z.string().min(1),
+  enabled: z.boolean(),
+  webhook_url: url,
+  webhook_failover_url: url,
+  webhook_api_version: z.enum(['1', '2', '2010-04-01']),
+  whitelisted_destinations: countryList,
+  alpha_sender: z
+    .string()
+    .regex(/^[A-Za-z0-9 ]{1,11}$/)
+    .nullish(),
+  daily_spend_limit: z.string().regex(/^[0-9]+(?:\.[0-9]+)?$/),
+  daily_spend_limit_enabled: z.boolean(),
+  health_webhook_url: url,
+  mms_fall_back_to_sms: z.boolean(),
+  mms_transcoding: z.boolean(),
+  mobile_only: z.boolean(),
+  smart_encoding: z.boolean(),
+  redaction_enabled: z.boolean(),
+  redaction_level: z.number().int(),
+  number_pool_settings: z.record(z.string(), z.unknown()).nullish(),
+  url_shortener_settings: z.record(z.string(), z.unknown()).nullish(),
+  ai_assistant_id: z.string().max(64).nullish(),
+  resource_group_id: z.string().max(64).nullish(),
+};
+
+export const createProfileSchema = z.object({
+  ...settable,
+  enabled: settable.enabled.optional(),
+  webhook_url: settable.webhook_url.optional(),
+  webhook_failover_url: settable.webhook_failover_url.optional(),
+  webhook_api_version: settable.webhook_api_version.optional(),
+  alpha_sender: settable.alpha_sender.optional(),
+  daily_spend_limit: settable.daily_spend_limit.optional(),
+  daily_spend_limit_enabled: settable.daily_spend_limit_enabled.optional(),
+  health_webhook_url: settable.health_webhook_url.optional(),
+  mms_fall_back_to_sms: settable.mms_fall_back_to_sms.optional(),
+  mms_transcoding: settable.mms_transcoding.optional(),
+  mobile_only: settable.mobile_only.optional(),
+  smart_encoding: settable.smart_encoding.optional(),
+  redaction_enabled: settable.redaction_enabled.optional(),
+  redaction_level: settable.redaction_level.optional(),
+  number_pool_settings: settable.number_pool_settings.optional(),
+  url_shortener_settings: settable.url_shortener_settings.optional(),
+  ai_assistant_id: settable.ai_assistant_id.optional(),
+  resource_group_id: settable.resource_group_id.optional(),
+});
+
+export const updateProfileSchema = z.object(settable).partial();

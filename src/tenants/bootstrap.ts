@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { defaultProfileData } from '../profiles/defaults.ts';
+import type { Store } from '../store/store.ts';
+import { issueApiKey } from './api-keys.ts';
+
+export const SANDBOX_NUMBERS = ['+13125550001', '+13125550002', '+13125550003'];
+
+export interface SandboxInfo {
+  organizationId: string;
+  profileId: string;
+  numbers: string[];
+  apiKey: string;
+}
+
+/**
+ * On an empty database, creates a ready sandbox: an organization, a messaging profile allowed to
+ * send anywhere, a few sender numbers, and an API key (returned once; only its hash is stored).
+ * Returns null when the database already has an organization.
+ */
+export async function bootstrapSandbox(store: Store): Promise<SandboxInfo | null> {
+  return store.transaction(async (tx) => {
+    if ((await tx.organizations.count()) > 0) return null;
+    const now = new Date().toISOString();
+    const organizationId = randomUUID();
+    const profileId = randomUUID();
+    await tx.organizations.create({ id: organizationId, name: 'Sandbox', created_at: now });
+    await tx.profiles.create({
+      id: profileId,
+      organization_id: organizationId,
+      data: defaultProfileData('Sandbox profile', ['*']),
+      created_at: now,
+      updated_at: now,
+    });
+    for (const phone of SANDBOX_NUMBERS) {
+      await tx.numbers.add({
+        id: randomUUID(),
+        organization_id: organizationId,
+        phone_number: phone,
+        messaging_profile_id: profileId,
+        tags: [],
+        created_at: now,
+        updated_at: now,
+      });
+    }
+    const apiKey = await issueApiKey(tx, organizationId);
+    return { organizationId, profileId, numbers: SANDBOX_NUMBERS, apiKey };
+  });
+}
+
+export function sandboxBanner(info: SandboxInfo, baseUrl: string): string {
+  return [
+    'Sandbox ready. This API key is shown once; keep it:',
+    `  ${info.apiKey}`,
+    `Sender numbers: ${info.numbers.join(', ')} (messaging profile ${info.profileId})`,
+    'Try it:',
+    `  curl -s ${baseUrl}/v2/messages/group_mms -H 'Authorization: Bearer ${info.apiKey}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"from":"${info.numbers[0]}","to":["+13125550100","+13125550101"],"text":"Hello from mms-gateway"}'`,
+  ].join('\n');
+}
