@@ -7,6 +7,8 @@ import { loadRateTable, type RateTable } from './messages/pricing.ts';
 import { parseE164 } from './numbers/e164.ts';
 import { createNumberLookup } from './numbers/lookup.ts';
 import { DEMO_PREFIX_TABLE_URL, loadPrefixTable } from './numbers/prefix-table.ts';
+import { startPipeline } from './pipeline/start-pipeline.ts';
+import type { WorkerPool } from './queue/worker-pool.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { createAuthenticator } from './tenants/api-keys.ts';
@@ -15,6 +17,7 @@ import { ensureSigningKey } from './webhooks/signing-key-store.ts';
 
 export interface Gateway {
   store: Store;
+  workers: WorkerPool | null;
   app: FastifyInstance | null;
   /** The API's base URL when the api role runs. */
   url: string | null;
@@ -29,8 +32,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const sandbox = config.bootstrap ? await bootstrapSandbox(store) : null;
   const signingKey = await ensureSigningKey(store);
 
-  const lookup = createNumberLookup({ table: loadPrefixTable(config.prefixTableFile ?? DEMO_PREFIX_TABLE_URL) });
+  const lookup = createNumberLookup({
+    table: loadPrefixTable(config.prefixTableFile ?? DEMO_PREFIX_TABLE_URL),
+  });
   const rates: RateTable | null = config.rateTableFile ? loadRateTable(config.rateTableFile) : null;
+
+  const workers: WorkerPool | null = config.roles.includes('worker')
+    ? startPipeline(config, store, signingKey, logger)
+    : null;
 
   let app: FastifyInstance | null = null;
   let url: string | null = null;
@@ -48,6 +57,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           analyzeText,
           rates,
           queueLifetimeMs: config.queueLifetimeSeconds * 1000,
+          onQueued: () => workers?.wake(),
         },
       },
       { bodyLimitBytes: config.bodyLimitBytes, logger },
@@ -62,6 +72,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let closed = false;
   return {
     store,
+    workers,
     app,
     url,
     sandbox,
@@ -69,8 +80,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     async close() {
       if (closed) return;
       closed = true;
-      // Stop taking requests and let in-flight ones finish, then close the database.
+      // Stop taking requests and let in-flight ones finish; stop claiming work, let running jobs
+      // finish (bounded) and hand the rest back; then close the database.
       if (app) await app.close();
+      if (workers) await workers.stop();
       await store.close();
     },
   };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { ApiContext } from './context.ts';
 import { bearerAuth } from './auth.ts';
+import type { ApiContext } from './context.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
@@ -23,6 +23,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
+  // Fastify parses text/plain by default; the API only takes JSON (anything else is 415 10029).
+  app.removeContentTypeParser('text/plain');
   installErrorHandler(app);
 
   app.addHook('onSend', async (request, reply) => {

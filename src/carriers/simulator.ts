@@ -46,7 +46,7 @@ export interface SimulatorLedger {
     phoneNumber: string;
     carrierMessageId: string;
   }): Promise<{ carrierMessageId: string; timesSeen: number }>;
-  /** Durably schedules a delivery report to be handed to the gateway at `at`. */
+  /** Durably schedules a delivery report to be handed to the gateway at `at`; once per carrier id. */
   scheduleReport(report: DeliveryReport, at: Date): Promise<void>;
 }
 
@@ -99,13 +99,13 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
           phoneNumber,
           carrierMessageId: proposed,
         });
-        // A different id back means the carrier already has this recipient: its report is scheduled.
-        if (carrierMessageId === proposed) {
-          const at = new Date(now().getTime() + delays[script.report.delay]);
-          const report: DeliveryReport = { carrierMessageId, status: script.report.status, occurredAt: at };
-          if (script.report.error) report.error = { ...script.report.error };
-          await ledger.scheduleReport(report, at);
-        }
+        // Scheduled on every accepted submit, not only the first: if the gateway died between the
+        // first submit and scheduling, a repeat must still produce the report. The ledger keeps one
+        // report per carrier id.
+        const at = new Date(now().getTime() + delays[script.report.delay]);
+        const report: DeliveryReport = { carrierMessageId, status: script.report.status, occurredAt: at };
+        if (script.report.error) report.error = { ...script.report.error };
+        await ledger.scheduleReport(report, at);
         outcomes.push({ recipientId, accepted: true, carrierMessageId });
       }
       return { ok: true, recipients: outcomes };
@@ -143,6 +143,7 @@ export function createMemorySimulatorLedger(): MemorySimulatorLedger {
       return { carrierMessageId, timesSeen };
     },
     async scheduleReport(report, at) {
+      if (reports.some((r) => r.report.carrierMessageId === report.carrierMessageId)) return;
       reports.push({ report, at });
     },
   };

@@ -42,7 +42,11 @@ export function registerAdminCommands(program: Command): void {
     .action((name: string, opts: { json?: boolean }) =>
       run(async () => {
         const { organizationId, apiKey } = await withStore((store) => createOrganization(store, name));
-        output(Boolean(opts.json), { organization_id: organizationId, api_key: apiKey }, `organization ${organizationId}\napi key ${apiKey}`);
+        output(
+          Boolean(opts.json),
+          { organization_id: organizationId, api_key: apiKey },
+          `organization ${organizationId}\napi key ${apiKey}`,
+        );
       })(),
     );
 
@@ -95,7 +99,11 @@ export function registerAdminCommands(program: Command): void {
             return rows;
           }),
         );
-        output(Boolean(opts.json), { numbers: added }, added.map((n) => `${n.phone_number} ${n.id}`).join('\n'));
+        output(
+          Boolean(opts.json),
+          { numbers: added },
+          added.map((n) => `${n.phone_number} ${n.id}`).join('\n'),
+        );
       })(),
     );
 

@@ -31,7 +31,10 @@ export function telnyxError(
   return err;
 }
 
-export function apiError(code: ErrorCode, opts: { detail?: string; pointer?: string; parameter?: string } = {}) {
+export function apiError(
+  code: ErrorCode,
+  opts: { detail?: string; pointer?: string; parameter?: string } = {},
+) {
   return new ApiError(ERRORS[code].status, [telnyxError(code, opts)]);
 }
 

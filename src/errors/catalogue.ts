@@ -3,7 +3,11 @@
  * (developers.telnyx.com API error table); HTTP statuses follow Telnyx where documented.
  */
 export const ERRORS = {
-  '10003': { status: 400, title: 'Invalid URL', detail: 'The URL provided was invalid, malformed, or too long.' },
+  '10003': {
+    status: 400,
+    title: 'Invalid URL',
+    detail: 'The URL provided was invalid, malformed, or too long.',
+  },
   '10004': { status: 400, title: 'Missing required parameter', detail: 'A required parameter was missing.' },
   '10005': {
     status: 404,
@@ -22,7 +26,11 @@ export const ERRORS = {
     title: 'Too many requests',
     detail: 'You have exceeded the maximum number of allowed requests.',
   },
-  '10015': { status: 400, title: 'Bad Request', detail: 'The request failed because it was not well-formed.' },
+  '10015': {
+    status: 400,
+    title: 'Bad Request',
+    detail: 'The request failed because it was not well-formed.',
+  },
   '10016': {
     status: 400,
     title: 'Phone number must be in +E.164 format',
@@ -35,7 +43,11 @@ export const ERRORS = {
     title: 'Expected JSON Content-Type',
     detail: "Must encode request as 'application/json'",
   },
-  '10032': { status: 400, title: 'Invalid enumerated value', detail: 'The value is not one of the allowed values.' },
+  '10032': {
+    status: 400,
+    title: 'Invalid enumerated value',
+    detail: 'The value is not one of the allowed values.',
+  },
   '10033': { status: 413, title: 'Request too large', detail: 'The request body is larger than the limit.' },
   '40001': {
     status: 400,
@@ -52,7 +64,11 @@ export const ERRORS = {
     title: 'Recipient server unavailable',
     detail: 'The recipient server is unavailable or not responding.',
   },
-  '40008': { status: 400, title: 'Undeliverable', detail: 'The recipient carrier did not accept the message.' },
+  '40008': {
+    status: 400,
+    title: 'Undeliverable',
+    detail: 'The recipient carrier did not accept the message.',
+  },
   '40014': {
     status: 400,
     title: 'Message expired in queue',
@@ -69,8 +85,16 @@ export const ERRORS = {
     title: 'Invalid destination region',
     detail: "The destination region is not included in the messaging profile's whitelisted destinations.",
   },
-  '40310': { status: 400, title: "Invalid 'to' address", detail: "The 'to' address should be a single valid number." },
-  '40312': { status: 400, title: 'Messaging profile is disabled', detail: 'The messaging profile is disabled.' },
+  '40310': {
+    status: 400,
+    title: "Invalid 'to' address",
+    detail: "The 'to' address should be a single valid number.",
+  },
+  '40312': {
+    status: 400,
+    title: 'Messaging profile is disabled',
+    detail: 'The messaging profile is disabled.',
+  },
   '40316': {
     status: 400,
     title: 'No content provided for message',

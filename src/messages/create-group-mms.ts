@@ -44,7 +44,10 @@ export async function createGroupMms(deps: SendDeps, organizationId: string, req
   const profile = await store.profiles.get(organizationId, sender.messaging_profile_id);
   if (!profile) throw apiError('40305', { pointer: '/from' });
   if (!profile.data.enabled) {
-    throw apiError('40312', { pointer: '/from', detail: `The specified messaging profile ${profile.id} is disabled.` });
+    throw apiError('40312', {
+      pointer: '/from',
+      detail: `The specified messaging profile ${profile.id} is disabled.`,
+    });
   }
 
   const destinations = req.to.map((phone) => ({ phone, info: deps.lookupNumber(phone) }));

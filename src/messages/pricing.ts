@@ -4,7 +4,9 @@ import type { Money } from '../store/records.ts';
 
 const rateTableSchema = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/),
-  rates: z.array(z.object({ prefix: z.string().regex(/^\+\d*$/), amount: z.string().regex(/^\d+(\.\d{1,6})?$/) })),
+  rates: z.array(
+    z.object({ prefix: z.string().regex(/^\+\d*$/), amount: z.string().regex(/^\d+(\.\d{1,6})?$/) }),
+  ),
 });
 
 const MICROS = 1_000_000n;
@@ -16,7 +18,10 @@ function toMicros(amount: string): bigint {
 
 function fromMicros(micros: bigint): string {
   const whole = micros / MICROS;
-  const frac = (micros % MICROS).toString().padStart(6, '0').replace(/0{1,2}$/, '');
+  const frac = (micros % MICROS)
+    .toString()
+    .padStart(6, '0')
+    .replace(/0{1,2}$/, '');
   return `${whole}.${frac.padEnd(4, '0')}`;
 }
 

@@ -47,6 +47,21 @@ export const MEDIA_RETRY_SCHEDULE: RetrySchedule = freeze({
 });
 
 /**
+ * A delivery report whose carrier id is not recorded yet: the submit's answer is usually a few
+ * milliseconds behind, so look again quickly, then give up after about a minute.
+ */
+export const UNMATCHED_REPORT_RETRY_SCHEDULE: RetrySchedule = freeze({
+  delaysMs: [10, 25, 50, 100, 250, 500, 1 * SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 30 * SECOND],
+  jitter: 0.2,
+});
+
+/** A handler that threw instead of deciding: back off, and drop the job after about a day. */
+export const CRASHED_JOB_RETRY_SCHEDULE: RetrySchedule = freeze({
+  delaysMs: [1 * SECOND, 10 * SECOND, 1 * MINUTE, 10 * MINUTE, 1 * HOUR, 4 * HOUR, 8 * HOUR, 8 * HOUR],
+  jitter: 0.2,
+});
+
+/**
  * Delay in whole milliseconds before the next attempt, or null when the schedule is exhausted.
  * `attempt` is the 1-based number of failed attempts so far. A `retryAfterMs` (from the receiver)
  * is a floor, capped at MAX_RETRY_AFTER_MS.

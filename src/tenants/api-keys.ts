@@ -31,7 +31,11 @@ export interface Authenticator {
  * Looks the key up by its hash and compares the hashes in constant time. Answers are cached for a
  * few seconds because every request authenticates; a revoked key stops working within `ttlMs`.
  */
-export function createAuthenticator(store: Pick<Store, 'apiKeys'>, ttlMs = 5000, maxEntries = 10_000): Authenticator {
+export function createAuthenticator(
+  store: Pick<Store, 'apiKeys'>,
+  ttlMs = 5000,
+  maxEntries = 10_000,
+): Authenticator {
   const cache = new Map<string, { organizationId: string | null; expires: number }>();
   return {
     async authenticate(key) {
@@ -40,7 +44,8 @@ export function createAuthenticator(store: Pick<Store, 'apiKeys'>, ttlMs = 5000,
       const cached = cache.get(hash);
       if (cached && cached.expires > now) return cached.organizationId;
       const row = await store.apiKeys.findActiveByHash(hash);
-      const ok = row !== undefined && timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'));
+      const ok =
+        row !== undefined && timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'));
       const organizationId = ok ? row.organization_id : null;
       if (cache.size >= maxEntries) cache.clear();
       cache.set(hash, { organizationId, expires: now + ttlMs });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { ERRORS, type ErrorCode } from '../errors/catalogue.ts';
 import { ApiError, apiErrors, type TelnyxErrorObject, telnyxError } from '../errors/api-error.ts';
+import { ERRORS, type ErrorCode } from '../errors/catalogue.ts';
 
 /**
  * Schemas name the Telnyx code of a failed check in the issue message, as `CODE` or
@@ -38,7 +38,10 @@ function toTelnyxError(issue: z.core.$ZodIssue, input: unknown): TelnyxErrorObje
   if (issue.code === 'invalid_type') {
     const value = valueAt(input, issue.path);
     if (value === undefined) {
-      return telnyxError('10004', { pointer, detail: `The '${String(issue.path.at(-1))}' parameter is required.` });
+      return telnyxError('10004', {
+        pointer,
+        detail: `The '${String(issue.path.at(-1))}' parameter is required.`,
+      });
     }
     return telnyxError('10026', {
       pointer,
@@ -52,7 +55,9 @@ function toTelnyxError(issue: z.core.$ZodIssue, input: unknown): TelnyxErrorObje
 /** Parses `input` with `schema`, or throws an ApiError listing every problem with its pointer. */
 export function parseWithTelnyxErrors<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw apiErrors([telnyxError('10015', { pointer: '/', detail: 'The request body must be a JSON object.' })]);
+    throw apiErrors([
+      telnyxError('10015', { pointer: '/', detail: 'The request body must be a JSON object.' }),
+    ]);
   }
   const result = schema.safeParse(input);
   if (result.success) return result.data;

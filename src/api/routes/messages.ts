@@ -26,8 +26,43 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: { id: string } }>('/v2/messages/group/:id', async (request) => {
     const { id } = request.params;
-    const group = UUID.test(id) ? await ctx.store.messages.getForOrganization(request.organizationId, id) : undefined;
+    const group = UUID.test(id)
+      ? await ctx.store.messages.getForOrganization(request.organizationId, id)
+      : undefined;
     if (!group) throw apiError('10005');
     return { data: group.recipients.map((r) => renderRecipientMessage(group.message, r)) };
+  });
+
+  /** Every webhook event of a message (group id or recipient id) with each delivery attempt. */
+  app.get<{ Params: { id: string } }>('/v2/messages/:id/webhook_deliveries', async (request) => {
+    const { id } = request.params;
+    if (!UUID.test(id)) throw apiError('10005');
+    const group = await ctx.store.messages.getForOrganization(request.organizationId, id);
+    const one = group
+      ? undefined
+      : await ctx.store.messages.getRecipientForOrganization(request.organizationId, id);
+    const messageId = group?.message.id ?? one?.message.id;
+    if (!messageId) throw apiError('10005');
+    const [events, attempts] = await Promise.all([
+      ctx.store.webhooks.listEventsForMessage(messageId),
+      ctx.store.webhooks.listAttemptsForMessage(messageId),
+    ]);
+    return {
+      data: events
+        .filter((e) => !one || e.recipient_id === one.recipient.id)
+        .map((e) => ({
+          record_type: 'webhook_delivery',
+          id: e.id,
+          event_type: e.event_type,
+          message_id: e.recipient_id,
+          group_message_id: e.message_id,
+          status: e.status,
+          delivered_to: e.delivered_to,
+          occurred_at: e.occurred_at,
+          finished_at: e.completed_at,
+          urls: e.urls,
+          attempts: attempts.filter((a) => a.event_id === e.id).map(({ event_id: _e, id: _i, ...a }) => a),
+        })),
+    };
   });
 }

@@ -40,7 +40,12 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     const tags = body.tags ?? number.tags;
     const updatedAt = new Date().toISOString();
-    await store.numbers.update(request.organizationId, number.id, { messaging_profile_id: profileId, tags }, updatedAt);
+    await store.numbers.update(
+      request.organizationId,
+      number.id,
+      { messaging_profile_id: profileId, tags },
+      updatedAt,
+    );
     const updated = { ...number, messaging_profile_id: profileId, tags, updated_at: updatedAt };
     return { data: renderPhoneNumber(updated, ctx.countryOf(number.phone_number)) };
   });

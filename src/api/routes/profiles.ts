@@ -28,7 +28,13 @@ export function profileRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ...defaultProfileData(body.name, body.whitelisted_destinations),
       ...body,
     } as ProfileData);
-    const profile = { id: randomUUID(), organization_id: request.organizationId, data, created_at: now, updated_at: now };
+    const profile = {
+      id: randomUUID(),
+      organization_id: request.organizationId,
+      data,
+      created_at: now,
+      updated_at: now,
+    };
     await store.profiles.create(profile);
     return { data: renderProfile(profile) };
   });

@@ -21,6 +21,10 @@ export function loadMigrations(dialect: Dialect): Migration[] {
     .map((file) => {
       const match = /^(\d+)_(.+)\.sql$/.exec(file);
       if (!match) throw new Error(`Bad migration file name: ${file}`);
-      return { version: Number(match[1]), name: match[2]!, sql: fs.readFileSync(path.join(dir, file), 'utf8') };
+      return {
+        version: Number(match[1]),
+        name: match[2]!,
+        sql: fs.readFileSync(path.join(dir, file), 'utf8'),
+      };
     });
 }

@@ -44,7 +44,11 @@ export function numbersRepo(db: SqlExecutor) {
         [fields.messaging_profile_id, JSON.stringify(fields.tags), updatedAt, id, organizationId],
       );
     },
-    async listByProfile(organizationId: string, profileId: string, page: Page): Promise<PageResult<PhoneNumber>> {
+    async listByProfile(
+      organizationId: string,
+      profileId: string,
+      page: Page,
+    ): Promise<PageResult<PhoneNumber>> {
       const rows = await db.all<Row>(
         `SELECT * FROM phone_numbers WHERE organization_id = ? AND messaging_profile_id = ?
          ORDER BY phone_number LIMIT ? OFFSET ?`,

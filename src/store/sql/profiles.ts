@@ -10,7 +10,10 @@ interface Row {
   updated_at: string;
 }
 
-const fromRow = (r: Row): MessagingProfile => ({ ...r, data: parseJson<ProfileData>(r.data, {} as ProfileData) });
+const fromRow = (r: Row): MessagingProfile => ({
+  ...r,
+  data: parseJson<ProfileData>(r.data, {} as ProfileData),
+});
 
 export function profilesRepo(db: SqlExecutor) {
   return {
@@ -46,7 +49,9 @@ export function profilesRepo(db: SqlExecutor) {
       return changed > 0;
     },
     async delete(organizationId: string, id: string): Promise<boolean> {
-      await db.run('UPDATE phone_numbers SET messaging_profile_id = NULL WHERE messaging_profile_id = ?', [id]);
+      await db.run('UPDATE phone_numbers SET messaging_profile_id = NULL WHERE messaging_profile_id = ?', [
+        id,
+      ]);
       const changed = await db.run('DELETE FROM messaging_profiles WHERE id = ? AND organization_id = ?', [
         id,
         organizationId,

@@ -12,12 +12,20 @@ export interface SimulatorSubmissionRow {
 /** The simulator's own book of what it was sent: it stands in for an external carrier's records. */
 export function simulatorSubmissionsRepo(db: SqlExecutor) {
   return {
-    async record(entry: Omit<SimulatorSubmissionRow, 'times_seen'>): Promise<{ carrierMessageId: string; timesSeen: number }> {
+    async record(
+      entry: Omit<SimulatorSubmissionRow, 'times_seen'>,
+    ): Promise<{ carrierMessageId: string; timesSeen: number }> {
       await db.run(
         `INSERT INTO simulator_submissions (idempotency_key, recipient_id, phone_number, carrier_message_id, times_seen, created_at)
          VALUES (?, ?, ?, ?, 1, ?)
          ON CONFLICT (idempotency_key, recipient_id) DO UPDATE SET times_seen = simulator_submissions.times_seen + 1`,
-        [entry.idempotency_key, entry.recipient_id, entry.phone_number, entry.carrier_message_id, entry.created_at],
+        [
+          entry.idempotency_key,
+          entry.recipient_id,
+          entry.phone_number,
+          entry.carrier_message_id,
+          entry.created_at,
+        ],
       );
       const row = await db.get<SimulatorSubmissionRow>(
         'SELECT * FROM simulator_submissions WHERE idempotency_key = ? AND recipient_id = ?',
@@ -26,7 +34,9 @@ export function simulatorSubmissionsRepo(db: SqlExecutor) {
       return { carrierMessageId: row!.carrier_message_id, timesSeen: Number(row!.times_seen) };
     },
     async list(): Promise<SimulatorSubmissionRow[]> {
-      const rows = await db.all<SimulatorSubmissionRow>('SELECT * FROM simulator_submissions ORDER BY created_at');
+      const rows = await db.all<SimulatorSubmissionRow>(
+        'SELECT * FROM simulator_submissions ORDER BY created_at',
+      );
       return rows.map((r) => ({ ...r, times_seen: Number(r.times_seen) }));
     },
   };

@@ -53,7 +53,14 @@ export function webhooksRepo(db: SqlExecutor) {
     ): Promise<void> {
       await db.run(
         'UPDATE webhook_events SET urls = ?, status = ?, attempts = ?, delivered_to = ?, completed_at = ? WHERE id = ?',
-        [JSON.stringify(fields.urls), fields.status, fields.attempts, fields.delivered_to, fields.completed_at, id],
+        [
+          JSON.stringify(fields.urls),
+          fields.status,
+          fields.attempts,
+          fields.delivered_to,
+          fields.completed_at,
+          id,
+        ],
       );
     },
     async insertAttempt(a: Omit<WebhookAttemptRecord, 'id'>): Promise<void> {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { SqlDriver, SqlExecutor } from '../sql/driver.ts';
 import { loadMigrations } from '../migrations/load-migrations.ts';
+import type { SqlDriver, SqlExecutor } from '../sql/driver.ts';
 import { Mutex } from './mutex.ts';
 
 type Db = Database.Database;
@@ -82,7 +82,9 @@ export function openSqlite(file: string): SqlDriver {
       });
     },
     async migrate() {
-      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+      );
       const done = new Set(
         (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map(
           (r) => r.version,

@@ -1,0 +1,159 @@
+import type { CarrierConnector, CarrierError } from '../carriers/types.ts';
+import { ERRORS } from '../errors/catalogue.ts';
+import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
+import type { MediaStore } from '../media/media-store.ts';
+import { SEND_QUEUE } from '../messages/create-group-mms.ts';
+import type { JobHandler } from '../queue/job-handler.ts';
+import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
+import type { MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
+import { emitRecipientEvent } from './emit-event.ts';
+import { finalizeRecipients } from './recipient-transitions.ts';
+
+export interface SendMessageDeps {
+  store: Store;
+  connector: CarrierConnector;
+  mediaStore: MediaStore;
+  fetchMedia(urls: string[]): Promise<FetchMessageMediaResult>;
+  carrierRetry: RetrySchedule;
+}
+
+const EXPIRED = { code: '40014', title: ERRORS['40014'].title, detail: ERRORS['40014'].detail };
+
+const toErrors = (e: CarrierError) => [
+  { code: e.code, title: e.title, ...(e.detail ? { detail: e.detail } : {}) },
+];
+
+async function mediaReady(media: MediaItem[], store: MediaStore): Promise<boolean> {
+  for (const m of media) if (m.sha256 === null || !(await store.has(m.sha256))) return false;
+  return true;
+}
+
+/**
+ * `message.send`: fetch and check the media, mark the recipients `sending`, submit the group to the
+ * carrier, and record what it said per recipient. The `sending` mark is committed before the submit,
+ * so a retry after a crash resubmits with the same idempotency key.
+ */
+export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
+  const { store, connector } = deps;
+  return {
+    queue: SEND_QUEUE,
+    async run(control) {
+      const found = await store.messages.get(String(control.job.payload.messageId));
+      const pending = found?.recipients.filter((r) => r.status === 'queued' || r.status === 'sending') ?? [];
+      if (!found || pending.length === 0) return control.complete();
+      const { message } = found;
+
+      if (Date.now() >= Date.parse(message.valid_until)) {
+        return control.complete(async (tx) => {
+          await finalizeRecipients(
+            tx,
+            message,
+            pending,
+            'expired',
+            [EXPIRED],
+            ['queued', 'sending'],
+            new Date(),
+          );
+        });
+      }
+
+      let media = message.media;
+      if (media.length > 0 && !(await mediaReady(media, deps.mediaStore))) {
+        const fetched = await deps.fetchMedia(media.map((m) => m.url));
+        if (!fetched.ok) {
+          const error = [
+            { code: fetched.error.code, title: fetched.error.title, detail: fetched.error.detail },
+          ];
+          return control.complete(async (tx) => {
+            await finalizeRecipients(
+              tx,
+              message,
+              pending,
+              'sending_failed',
+              error,
+              ['queued', 'sending'],
+              new Date(),
+            );
+          });
+        }
+        media = fetched.media.map((m) => ({
+          url: m.url,
+          content_type: m.contentType,
+          sha256: m.sha256,
+          size: m.size,
+        }));
+      }
+
+      await store.transaction(async (tx) => {
+        if (media !== message.media) await tx.messages.updateMedia(message.id, media);
+        const at = new Date().toISOString();
+        for (const r of pending)
+          await tx.messages.transitionRecipient(r.id, ['queued'], { status: 'sending' }, at);
+      });
+      const sending: MessageRecord = { ...message, media };
+
+      const result = await connector.submit({
+        idempotencyKey: message.id,
+        messageId: message.id,
+        from: message.from_number,
+        recipients: pending.map((r) => ({ recipientId: r.id, phoneNumber: r.phone_number })),
+        text: message.text,
+        subject: message.subject,
+        media: media.map((m) => ({
+          url: m.url,
+          contentType: m.content_type!,
+          size: m.size!,
+          sha256: m.sha256!,
+          read: () => deps.mediaStore.read(m.sha256!),
+        })),
+        attempt: control.job.attempts,
+      });
+
+      if (!result.ok) {
+        const delay = result.retryable
+          ? nextRetryDelay(deps.carrierRetry, control.job.attempts, Math.random, result.retryAfterMs)
+          : null;
+        if (delay !== null && Date.now() + delay < Date.parse(message.valid_until)) {
+          return control.retryAt(Date.now() + delay, `${result.error.code} ${result.error.title}`);
+        }
+        const expired = delay !== null;
+        return control.complete(async (tx) => {
+          const status = expired ? 'expired' : 'sending_failed';
+          const errors = expired ? [EXPIRED] : toErrors(result.error);
+          await finalizeRecipients(tx, sending, pending, status, errors, ['sending'], new Date());
+        });
+      }
+
+      return control.complete(async (tx) => {
+        const now = new Date();
+        const at = now.toISOString();
+        const byId = new Map<string, RecipientRecord>(pending.map((r) => [r.id, r]));
+        for (const outcome of result.recipients) {
+          const r = byId.get(outcome.recipientId);
+          if (!r) continue;
+          if (!outcome.accepted) {
+            await finalizeRecipients(
+              tx,
+              sending,
+              [r],
+              'sending_failed',
+              toErrors(outcome.error),
+              ['sending'],
+              now,
+            );
+            continue;
+          }
+          const change = {
+            status: 'sent' as const,
+            carrier_message_id: outcome.carrierMessageId,
+            sent_at: at,
+          };
+          if (await tx.messages.transitionRecipient(r.id, ['sending'], change, at)) {
+            await emitRecipientEvent(tx, sending, { ...r, ...change, updated_at: at }, 'message.sent', now);
+          }
+        }
+      });
+    },
+  };
+}

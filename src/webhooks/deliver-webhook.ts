@@ -1,0 +1,111 @@
+import type { Dispatcher } from 'undici';
+import { WEBHOOK_QUEUE } from '../pipeline/emit-event.ts';
+import type { JobHandler } from '../queue/job-handler.ts';
+import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
+import type { WebhookAttemptRecord } from '../store/records.ts';
+import type { Repos, Store } from '../store/store.ts';
+import { buildEnvelope, type OutboundMessageEventType } from './envelope.ts';
+import { postWebhook } from './post-webhook.ts';
+import type { Signer } from './signing.ts';
+
+export interface DeliverWebhookDeps {
+  store: Store;
+  sign: Signer;
+  dispatcher: Dispatcher;
+  timeoutMs: number;
+  schedule: RetrySchedule;
+}
+
+/**
+ * `webhook.deliver`: one round tries the event's URLs in order (message URL, its failover, then the
+ * profile's) and stops at the first 2xx. A 410 retires that URL for the event. When no URL took it,
+ * the round is retried on the schedule, honouring the longest Retry-After. Every attempt is stored.
+ * The event id is the same in every attempt; `meta.attempt` counts rounds.
+ */
+export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
+  const { store } = deps;
+  return {
+    queue: WEBHOOK_QUEUE,
+    async run(control) {
+      const event = await store.webhooks.getEvent(String(control.job.payload.eventId));
+      if (!event || event.status !== 'pending') return control.complete();
+      const round = event.attempts + 1;
+      const urls = event.urls.map((u) => ({ ...u }));
+      const attempts: Array<Omit<WebhookAttemptRecord, 'id'>> = [];
+      let deliveredTo: string | null = null;
+      let retryAfterMs: number | null = null;
+
+      for (const target of urls) {
+        if (target.gone) continue;
+        const body = buildEnvelope({
+          id: event.id,
+          eventType: event.event_type as OutboundMessageEventType,
+          occurredAt: new Date(event.occurred_at),
+          payload: event.payload,
+          attempt: round,
+          deliveredTo: target.url,
+        });
+        const result = await postWebhook({
+          url: target.url,
+          body,
+          headers: { ...deps.sign(body, Math.floor(Date.now() / 1000)) },
+          dispatcher: deps.dispatcher,
+          timeoutMs: deps.timeoutMs,
+        });
+        attempts.push({
+          event_id: event.id,
+          attempt: round,
+          url: target.url,
+          outcome: result.outcome,
+          status_code: result.statusCode,
+          duration_ms: Math.round(result.durationMs),
+          response_body: result.responseBody,
+          error: result.error,
+          created_at: new Date().toISOString(),
+        });
+        if (result.outcome === 'delivered') {
+          deliveredTo = target.url;
+          break;
+        }
+        if (result.outcome === 'gone') target.gone = true;
+        if (result.retryAfterMs !== null) retryAfterMs = Math.max(retryAfterMs ?? 0, result.retryAfterMs);
+      }
+
+      const saveAttempts = async (tx: Repos) => {
+        for (const a of attempts) await tx.webhooks.insertAttempt(a);
+      };
+      const now = new Date().toISOString();
+      const delay = urls.every((u) => u.gone)
+        ? null
+        : nextRetryDelay(deps.schedule, round, Math.random, retryAfterMs);
+
+      if (deliveredTo !== null || delay === null) {
+        return control.complete(async (tx) => {
+          await saveAttempts(tx);
+          await tx.webhooks.updateEvent(event.id, {
+            urls,
+            status: deliveredTo !== null ? 'delivered' : 'failed',
+            attempts: round,
+            delivered_to: deliveredTo,
+            completed_at: now,
+          });
+        });
+      }
+      const last = attempts.at(-1);
+      return control.retryAt(
+        Date.now() + delay,
+        `webhook not delivered: ${last?.error ?? last?.status_code}`,
+        async (tx) => {
+          await saveAttempts(tx);
+          await tx.webhooks.updateEvent(event.id, {
+            urls,
+            status: 'pending',
+            attempts: round,
+            delivered_to: null,
+            completed_at: null,
+          });
+        },
+      );
+    },
+  };
+}
