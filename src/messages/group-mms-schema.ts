@@ -26,11 +26,9 @@ export const groupMmsRequestSchema = z
       .describe('Phone number, in +E.164 format, used to send the message.'),
     to: z
       .array(
-        z
-          .string()
-          .refine(isE164, {
-            error: codedMessage('40310', 'Each destination must be a +E.164 phone number.'),
-          }),
+        z.string().refine(isE164, {
+          error: codedMessage('40310', 'Each destination must be a +E.164 phone number.'),
+        }),
       )
       .min(1, { error: codedMessage('40310', 'At least one destination is required.') })
       .max(MAX_RECIPIENTS, {
@@ -45,11 +43,9 @@ export const groupMmsRequestSchema = z
     subject: z.string().nullish().describe('Subject of multimedia message'),
     media_urls: z
       .array(
-        z
-          .string()
-          .refine(isHttpUrl, {
-            error: codedMessage('40317', 'Each media URL must be an absolute http(s) URL.'),
-          }),
+        z.string().refine(isHttpUrl, {
+          error: codedMessage('40317', 'Each media URL must be an absolute http(s) URL.'),
+        }),
       )
       .max(MAX_MEDIA_URLS, {
         error: codedMessage('40317', `MMS can only contain up to ${MAX_MEDIA_URLS} items.`),

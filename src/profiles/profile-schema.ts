@@ -8,11 +8,9 @@ const url = z
   .nullish();
 
 const countryList = z.array(
-  z
-    .string()
-    .regex(/^([A-Z]{2}|\*)$/, {
-      error: codedMessage('10015', 'Expected an ISO 3166-1 alpha-2 code or "*".'),
-    }),
+  z.string().regex(/^([A-Z]{2}|\*)$/, {
+    error: codedMessage('10015', 'Expected an ISO 3166-1 alpha-2 code or "*".'),
+  }),
 );
 
 /** Fields a caller may set on a messaging profile (Telnyx `CreateMessagingProfileRequest`). */

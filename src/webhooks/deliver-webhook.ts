@@ -28,7 +28,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
     queue: WEBHOOK_QUEUE,
     async run(control) {
       const event = await store.webhooks.getEvent(String(control.job.payload.eventId));
-      if (!event || event.status !== 'pending') return control.complete();
+      if (event?.status !== 'pending') return control.complete();
       const round = event.attempts + 1;
       const urls = event.urls.map((u) => ({ ...u }));
       const attempts: Array<Omit<WebhookAttemptRecord, 'id'>> = [];
