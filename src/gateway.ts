@@ -40,6 +40,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const workers: WorkerPool | null = config.roles.includes('worker')
     ? startPipeline(config, store, signingKey, logger)
     : null;
+  const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
 
   let app: FastifyInstance | null = null;
   let url: string | null = null;
@@ -83,6 +84,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       // Stop taking requests and let in-flight ones finish; stop claiming work, let running jobs
       // finish (bounded) and hand the rest back; then close the database.
       if (app) await app.close();
+      await unsubscribe?.();
       if (workers) await workers.stop();
       await store.close();
     },

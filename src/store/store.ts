@@ -1,5 +1,5 @@
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
-import { jobsRepo } from './sql/jobs.ts';
+import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
@@ -31,6 +31,8 @@ export interface Store extends Repos {
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Calls `onWork` when another process enqueues a job (PostgreSQL); a no-op on SQLite. */
+  subscribeToWork(onWork: () => void): Promise<() => Promise<void>>;
 }
 
 export function createStore(driver: SqlDriver): Store {
@@ -40,5 +42,7 @@ export function createStore(driver: SqlDriver): Store {
     transaction: (fn) => driver.transaction((tx) => fn(bindRepos(tx, driver.dialect))),
     migrate: () => driver.migrate(),
     close: () => driver.close(),
+    subscribeToWork: (onWork) =>
+      driver.listen ? driver.listen(WORK_CHANNEL, onWork) : Promise.resolve(async () => {}),
   };
 }

@@ -21,6 +21,9 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** NOTIFY channel that tells idle workers on every node that a job was enqueued. */
+export const WORK_CHANNEL = 'mms_gateway_jobs';
+
 export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
   // PostgreSQL: concurrent claimers skip each other's rows instead of waiting on them.
   const lockClause = dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
@@ -32,6 +35,8 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
          VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (unique_key) DO NOTHING`,
         [job.queue, JSON.stringify(job.payload), job.runAt ?? now, now, job.uniqueKey ?? null],
       );
+      // Delivered when the enqueuing transaction commits (never for a rollback), once per transaction.
+      if (dialect === 'postgres') await db.run(`SELECT pg_notify('${WORK_CHANNEL}', '')`);
     },
 
     /** Leases up to `limit` due jobs to `workerId`; each claim counts as an attempt. */
