@@ -87,7 +87,7 @@ async function followRedirects(
     });
     if (!REDIRECT_STATUSES.has(res.statusCode)) return readResponse(url, res, opts, fail);
 
-    res.body.destroy();
+    discard(res.body);
     const location = firstHeader(res.headers.location);
     if (location === undefined) {
       return fail(
@@ -114,18 +114,18 @@ async function readResponse(
   fail: Fail,
 ): Promise<Outcome> {
   if (res.statusCode < 200 || res.statusCode > 299) {
-    res.body.destroy();
+    discard(res.body);
     return fail('http_status', `HTTP ${res.statusCode}`);
   }
   const declaredLength = Number(firstHeader(res.headers['content-length']) ?? Number.NaN);
   if (declaredLength > opts.maxBytes) {
-    res.body.destroy();
+    discard(res.body);
     return fail('too_large', `Content-Length ${declaredLength} exceeds the ${opts.maxBytes}-byte limit`);
   }
   const declaredType = normalizeContentType(firstHeader(res.headers['content-type']));
   const needsSniffing = declaredType === null || declaredType === 'application/octet-stream';
   if (!needsSniffing && !isAllowedMmsContentType(declaredType)) {
-    res.body.destroy();
+    discard(res.body);
     return fail('disallowed_type', `content type ${declaredType} is not allowed in MMS`);
   }
 
@@ -136,7 +136,7 @@ async function readResponse(
     size += chunk.length;
     // Whatever Content-Length said: stop reading (and drop the connection) once over the cap.
     if (size > opts.maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       return fail('too_large', `body exceeded the ${opts.maxBytes}-byte limit`);
     }
     hash.update(chunk);
@@ -187,4 +187,10 @@ function parseHttpUrl(text: string, base?: URL): URL | string {
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Drops an unread body; destroying a body that has not ended emits an abort error nobody needs. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }

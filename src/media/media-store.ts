@@ -15,7 +15,9 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export function createFileMediaStore(dir: string): MediaStore {
   const pathOf = (sha256: string): string => {
     // Also what keeps a caller-supplied key from escaping `dir`.
-    if (!SHA256_HEX.test(sha256)) throw new Error(`Invalid media key ${JSON.stringify(sha256)}: expected sha256 hex`);
+    if (!SHA256_HEX.test(sha256)) {
+      throw new Error(`Invalid media key ${JSON.stringify(sha256)}: expected sha256 hex`);
+    }
     return join(dir, sha256.slice(0, 2), sha256);
   };
 

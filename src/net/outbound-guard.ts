@@ -11,16 +11,18 @@ export { type CidrSet, createCidrSet, parseCidrList } from './cidr.ts';
 export class OutboundBlockedError extends Error {
   override readonly name = 'OutboundBlockedError';
   readonly code = 'ERR_OUTBOUND_BLOCKED';
+  /** The refused IP address. */
+  readonly address: string;
+  readonly hostname: string;
 
-  constructor(
-    readonly address: string,
-    readonly hostname: string = address,
-  ) {
+  constructor(address: string, hostname: string = address) {
     super(
       hostname === address
         ? `Outbound connection to ${address} refused: address is not publicly routable`
         : `Outbound connection to ${hostname} (${address}) refused: address is not publicly routable`,
     );
+    this.address = address;
+    this.hostname = hostname;
   }
 }
 
@@ -29,14 +31,18 @@ export function isOutboundBlocked(err: unknown): boolean {
   return findOutboundBlocked(err) !== null;
 }
 
-export function findOutboundBlocked(err: unknown, seen = new Set<unknown>()): OutboundBlockedError | null {
+export function findOutboundBlocked(err: unknown): OutboundBlockedError | null {
+  return walkCauses(err, new Set());
+}
+
+function walkCauses(err: unknown, seen: Set<unknown>): OutboundBlockedError | null {
   if (err instanceof OutboundBlockedError) return err;
   if (typeof err !== 'object' || err === null || seen.has(err)) return null;
   seen.add(err);
   const nested = [(err as { cause?: unknown }).cause];
   if (err instanceof AggregateError) nested.push(...err.errors);
   for (const inner of nested) {
-    const found = findOutboundBlocked(inner, seen);
+    const found = walkCauses(inner, seen);
     if (found) return found;
   }
   return null;
