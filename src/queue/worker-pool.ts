@@ -35,6 +35,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const workerId = `${process.pid}-${randomUUID().slice(0, 8)}`;
   const handlers = new Map(opts.handlers.map((h) => [h.queue, h]));
   const running = new Set<Promise<void>>();
+  const runningIds = new Set<number>();
   let stopping = false;
   let wakeUp: (() => void) | null = null;
   let wakePending = false;
@@ -113,8 +114,10 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         }
       }
       for (const job of claimed) {
+        runningIds.add(job.id);
         const p = execute(job).finally(() => {
           running.delete(p);
+          runningIds.delete(job.id);
           wake();
         });
         running.add(p);
@@ -136,6 +139,18 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     }
   }
 
+  // A lease only has to outlive a dead worker, not a slow job: running jobs are renewed well before
+  // their lease ends, so a busy node never loses work it is still doing to another node.
+  const heartbeat = setInterval(
+    () => {
+      store.jobs.extendLeases(workerId, [...runningIds], Date.now() + opts.leaseMs).catch((err: unknown) => {
+        logger.warn({ err }, 'renewing job leases failed');
+      });
+    },
+    Math.max(50, Math.floor(opts.leaseMs / 3)),
+  );
+  heartbeat.unref();
+
   const looping = loop();
 
   return {
@@ -150,6 +165,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         Promise.allSettled([...running]),
         new Promise((r) => setTimeout(r, opts.shutdownGraceMs)),
       ]);
+      clearInterval(heartbeat);
       const released = await store.jobs.releaseAll(workerId);
       if (released > 0) logger.info({ released }, 'released unfinished jobs');
     },

@@ -69,6 +69,17 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       if (changed === 0) throw new LeaseLostError(job.id);
     },
 
+    /** Keeps the leases of jobs this worker is still running; returns how many it still held. */
+    async extendLeases(workerId: string, jobIds: number[], lockedUntil: number): Promise<number> {
+      if (jobIds.length === 0) return 0;
+      const placeholders = jobIds.map(() => '?').join(', ');
+      return db.run(`UPDATE jobs SET locked_until = ? WHERE locked_by = ? AND id IN (${placeholders})`, [
+        lockedUntil,
+        workerId,
+        ...jobIds,
+      ]);
+    },
+
     /** Hands back unfinished work at shutdown without counting it as an attempt. */
     async releaseAll(workerId: string): Promise<number> {
       return db.run(
