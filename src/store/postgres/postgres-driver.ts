@@ -96,6 +96,7 @@ export async function openPostgres(url: string, opts: { poolSize?: number } = {}
     application_name: 'mms-gateway-listener',
     keepAlive: true,
   });
+  let closing: Promise<void> | undefined;
 
   return {
     dialect: 'postgres',
@@ -117,9 +118,9 @@ export async function openPostgres(url: string, opts: { poolSize?: number } = {}
     async notify(channel) {
       await pool.query('SELECT pg_notify($1, $2)', [channel, '']);
     },
-    async close() {
-      await listener.close();
-      await pool.end();
+    close() {
+      closing ??= listener.close().then(() => pool.end());
+      return closing;
     },
   };
 }
