@@ -89,8 +89,9 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
     },
 
     async nextRunAt(): Promise<number | null> {
+      // Unleased jobs only (index-backed); jobs whose worker died are found by the regular poll.
       const row = await db.get<{ t: number | string | null }>(
-        'SELECT MIN(COALESCE(locked_until, run_at)) AS t FROM jobs',
+        'SELECT MIN(run_at) AS t FROM jobs WHERE locked_by IS NULL',
       );
       return row?.t == null ? null : Number(row.t);
     },

@@ -49,9 +49,10 @@ export function profilesRepo(db: SqlExecutor) {
       return changed > 0;
     },
     async delete(organizationId: string, id: string): Promise<boolean> {
-      await db.run('UPDATE phone_numbers SET messaging_profile_id = NULL WHERE messaging_profile_id = ?', [
-        id,
-      ]);
+      await db.run(
+        'UPDATE phone_numbers SET messaging_profile_id = NULL WHERE messaging_profile_id = ? AND organization_id = ?',
+        [id, organizationId],
+      );
       const changed = await db.run('DELETE FROM messaging_profiles WHERE id = ? AND organization_id = ?', [
         id,
         organizationId,
