@@ -11,7 +11,7 @@ export interface Migration {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Numbered migrations, `NNN_name.<dialect>.sql`, applied in order. */
+/** Numbered migrations, `<dialect>/NNN_name.sql`, applied in order. */
 export function loadMigrations(dialect: Dialect): Migration[] {
   const dir = path.join(here, dialect);
   return fs
