@@ -20,7 +20,7 @@ console.error(`# embedded PostgreSQL on 127.0.0.1:${server.port}, ready in ${Dat
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...nodeOptions, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...nodeOptions, ...files],
   { stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: server.url } },
 );
 
