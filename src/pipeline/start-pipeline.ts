@@ -77,5 +77,13 @@ export function startPipeline(
       }),
     ],
   });
-  return pool;
+  const workers = pool;
+  return {
+    workerId: workers.workerId,
+    wake: () => workers.wake(),
+    async stop() {
+      await workers.stop();
+      await dispatcher.close();
+    },
+  };
 }

@@ -161,10 +161,14 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       wake();
       await looping;
       // Let running jobs finish for a while, then hand the rest back.
+      let grace: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...running]),
-        new Promise((r) => setTimeout(r, opts.shutdownGraceMs)),
+        new Promise((resolve) => {
+          grace = setTimeout(resolve, opts.shutdownGraceMs);
+        }),
       ]);
+      clearTimeout(grace);
       clearInterval(heartbeat);
       const released = await store.jobs.releaseAll(workerId);
       if (released > 0) logger.info({ released }, 'released unfinished jobs');
