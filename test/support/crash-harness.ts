@@ -1,0 +1,275 @@
+/**
+ * Pieces for the end-to-end crash test and the e2e benchmark: a webhook receiver on 127.0.0.1 that
+ * records every event it is posted, a small HTTP client for the group MMS API, and read-only access
+ * to a gateway's SQLite file.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { Agent, request } from 'undici';
+
+/** One event as the receiver first saw it (later repeats of the same event id only bump `copies`). */
+export interface ReceivedEvent {
+  id: string;
+  eventType: string;
+  /** `data.payload.id`: the recipient's own message id. */
+  recipientId: string;
+  /** `data.payload.group_message_id`. */
+  groupMessageId: string;
+  status: string | null;
+  /** performance.now() in this process when the first copy arrived. */
+  firstAt: number;
+  copies: number;
+}
+
+export interface WebhookReceiver {
+  url: string;
+  /** Deduplicated by event id. */
+  readonly events: Map<string, ReceivedEvent>;
+  /** recipient id → the message.finalized events received for it (distinct event ids). */
+  readonly finalized: Map<string, ReceivedEvent[]>;
+  /** Every POST, duplicates included. */
+  posts(): number;
+  /** Bodies that were not a readable event. */
+  malformed(): number;
+  /** TCP connections accepted so far (keep-alive reuse shows as far fewer than posts). */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+interface EventBody {
+  data?: {
+    id?: unknown;
+    event_type?: unknown;
+    payload?: { id?: unknown; group_message_id?: unknown; to?: Array<{ status?: unknown }> };
+  };
+}
+
+/**
+ * An HTTP server on 127.0.0.1 taking webhook POSTs: answers 200 at once and records each event by
+ * its id. `onFinalized` is called once per new message.finalized event.
+ */
+export async function startWebhookReceiver(
+  opts: { onFinalized?(event: ReceivedEvent): void } = {},
+): Promise<WebhookReceiver> {
+  const events = new Map<string, ReceivedEvent>();
+  const finalized = new Map<string, ReceivedEvent[]>();
+  let posts = 0;
+  let malformed = 0;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      posts++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      let body: EventBody;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EventBody;
+      } catch {
+        malformed++;
+        return;
+      }
+      const d = body.data;
+      if (
+        typeof d?.id !== 'string' ||
+        typeof d.event_type !== 'string' ||
+        typeof d.payload?.id !== 'string'
+      ) {
+        malformed++;
+        return;
+      }
+      const seen = events.get(d.id);
+      if (seen) {
+        seen.copies++;
+        return;
+      }
+      const status = d.payload.to?.[0]?.status;
+      const event: ReceivedEvent = {
+        id: d.id,
+        eventType: d.event_type,
+        recipientId: d.payload.id,
+        groupMessageId: typeof d.payload.group_message_id === 'string' ? d.payload.group_message_id : '',
+        status: typeof status === 'string' ? status : null,
+        firstAt: at,
+        copies: 1,
+      };
+      events.set(event.id, event);
+      if (event.eventType === 'message.finalized') {
+        const list = finalized.get(event.recipientId);
+        if (list) list.push(event);
+        else finalized.set(event.recipientId, [event]);
+        opts.onFinalized?.(event);
+      }
+    });
+  });
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/webhooks`,
+    events,
+    finalized,
+    posts: () => posts,
+    malformed: () => malformed,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The body of the `i`th test message: a sandbox sender and three ordinary (always delivered) numbers. */
+export function groupMmsBody(i: number, webhookUrl: string, senders: string[]): Record<string, unknown> {
+  // +1312555 2000…8999: outside the simulator's scripted 555-01XX range, so every one is delivered.
+  const to = [0, 1, 2].map((k) => `+1312555${String(2000 + ((i * 3 + k) % 7000))}`);
+  return {
+    from: senders[i % senders.length],
+    to,
+    text: `crash/bench message ${i}`,
+    webhook_url: webhookUrl,
+    use_profile_webhooks: false,
+  };
+}
+
+export type SendOutcome = { ok: true; id: string } | { ok: false; status: number | null; error: string };
+
+export interface ApiClient {
+  /** POST /v2/messages/group_mms; never throws (a cut connection is `status: null`). */
+  sendGroupMms(baseUrl: string, apiKey: string, body: Record<string, unknown>): Promise<SendOutcome>;
+  close(): Promise<void>;
+}
+
+/** A keep-alive client for the group MMS API. */
+export function createApiClient(opts: { connections?: number } = {}): ApiClient {
+  const agent = new Agent({
+    connections: opts.connections ?? 64,
+    keepAliveTimeout: 30_000,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
+
+  return {
+    async sendGroupMms(baseUrl, apiKey, body) {
+      try {
+        const res = await request(`${baseUrl}/v2/messages/group_mms`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const text = await res.body.text();
+        let id: unknown;
+        try {
+          id = (JSON.parse(text) as { data?: { id?: unknown } }).data?.id;
+        } catch {
+          id = undefined;
+        }
+        if (res.statusCode !== 200 || typeof id !== 'string') {
+          return { ok: false, status: res.statusCode, error: text.slice(0, 500) };
+        }
+        return { ok: true, id };
+      } catch (err) {
+        return { ok: false, status: null, error: err instanceof Error ? err.message : String(err) };
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+/** Polls `check` until it returns true; throws with `describe()` after `timeoutMs`. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  opts: { timeoutMs: number; intervalMs?: number; describe: () => string },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs} ms: ${opts.describe()}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
+
+export interface RecipientRow {
+  id: string;
+  message_id: string;
+  status: string;
+  carrier_message_id: string | null;
+  sent_at: string | null;
+  completed_at: string | null;
+}
+
+export interface SubmissionRow {
+  idempotency_key: string;
+  recipient_id: string;
+  carrier_message_id: string;
+  times_seen: number;
+  created_at: string;
+}
+
+/** Read-only access to a gateway's SQLite file, safe while the gateway runs (WAL readers don't block it). */
+export function openGatewayDb(dataDir: string) {
+  const db = new Database(path.join(dataDir, 'gateway.sqlite'), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return {
+    jobCount: (): number => (db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n,
+    /** Jobs a worker held a lease on at `at` (ms): the ones it was running then. */
+    leasedJobs: (at: number): number =>
+      (db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE locked_until > ?').get(at) as { n: number }).n,
+    /**
+     * Recipients the simulator has a submission for while the gateway still has them `sending`: their
+     * submit went out but its answer is not recorded. A crash now means they are submitted again.
+     */
+    submittedButUnrecorded: (): string[] =>
+      (
+        db
+          .prepare(
+            `SELECT r.id FROM message_recipients r
+             JOIN simulator_submissions s ON s.idempotency_key = r.message_id AND s.recipient_id = r.id
+             WHERE r.status = 'sending'`,
+          )
+          .all() as Array<{ id: string }>
+      ).map((r) => r.id),
+    jobsByQueue: (): Record<string, number> =>
+      Object.fromEntries(
+        (
+          db.prepare('SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue').all() as Array<{
+            queue: string;
+            n: number;
+          }>
+        ).map((r) => [r.queue, r.n]),
+      ),
+    recipients: (): RecipientRow[] =>
+      db
+        .prepare(
+          'SELECT id, message_id, status, carrier_message_id, sent_at, completed_at FROM message_recipients',
+        )
+        .all() as RecipientRow[],
+    messageIds: (): string[] =>
+      (db.prepare('SELECT id FROM messages').all() as Array<{ id: string }>).map((r) => r.id),
+    submissions: (): SubmissionRow[] =>
+      db
+        .prepare(
+          'SELECT idempotency_key, recipient_id, carrier_message_id, times_seen, created_at FROM simulator_submissions',
+        )
+        .all() as SubmissionRow[],
+    close: () => db.close(),
+  };
+}
+
+/** Nearest-rank percentile of an ascending-sorted list. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
