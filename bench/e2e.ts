@@ -338,6 +338,8 @@ async function closedLoop(rig: Rig, n: number, inFlight: number, timeoutMs: numb
     completion_rate_per_s: round(rig.tracker.completed / seconds),
     sustained_completion_rate_per_s: round(middle / ((hi - lo) / 1000)),
     wall_s: round(seconds, 2),
+    /** Gateway CPU per message: its single thread saturates at about 1000 / this messages/s. */
+    gateway_cpu_ms_per_message: round(((rig.gateway.cpuSeconds() - cpu0.gateway) * 1000) / accepted, 2),
     webhook_posts: rig.receiver.posts() - webhooks0.posts,
     webhook_connections_opened: rig.receiver.connections() - webhooks0.connections,
     cpu_s: {
@@ -588,7 +590,10 @@ export async function runE2eBench(): Promise<Record<string, unknown>> {
       await rig.close();
     }
   }
-  const best = [...sweep].sort((a, b) => b.completion_rate_per_s - a.completion_rate_per_s)[0]!;
+  // The smallest concurrency within 5% of the best rate: the sweep's differences are mostly noise, and
+  // more workers in one event loop only lengthen the queues (the API's answers and the tail latency).
+  const bestRate = Math.max(...sweep.map((s) => s.completion_rate_per_s));
+  const best = sweep.find((s) => s.completion_rate_per_s >= 0.95 * bestRate)!;
   const c = best.worker_concurrency;
 
   // 2. Latency at the target rate, and at half the measured throughput; 3. throughput, all on one gateway.

@@ -3,6 +3,8 @@
  * records every event it is posted, a small HTTP client for the group MMS API, and read-only access
  * to a gateway's SQLite file.
  */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -217,10 +219,39 @@ export interface SubmissionRow {
   created_at: string;
 }
 
+/** Process state letter from /proc (Linux): 'T' when stopped. */
+function procState(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * SIGSTOPs a process and resolves once the kernel reports it stopped, so that what it has committed
+ * can be read while it cannot commit more. Resolves false if it could not be seen stopped.
+ */
+export async function freeze(child: ChildProcess): Promise<boolean> {
+  if (child.pid === undefined || !child.kill('SIGSTOP')) return false;
+  for (let i = 0; i < 200; i++) {
+    const state = procState(child.pid);
+    if (state === 'T' || state === 't') return true;
+    if (state === null || state === 'Z') return false;
+    await new Promise((r) => setImmediate(r));
+  }
+  return false;
+}
+
+export function thaw(child: ChildProcess): void {
+  child.kill('SIGCONT');
+}
+
 /** Read-only access to a gateway's SQLite file, safe while the gateway runs (WAL readers don't block it). */
-export function openGatewayDb(dataDir: string) {
+export function openGatewayDb(dataDir: string, opts: { busyTimeoutMs?: number } = {}) {
   const db = new Database(path.join(dataDir, 'gateway.sqlite'), { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   return {
     jobCount: (): number => (db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n,
     /** Jobs a worker held a lease on at `at` (ms): the ones it was running then. */
@@ -230,16 +261,14 @@ export function openGatewayDb(dataDir: string) {
      * Recipients the simulator has a submission for while the gateway still has them `sending`: their
      * submit went out but its answer is not recorded. A crash now means they are submitted again.
      */
-    submittedButUnrecorded: (): string[] =>
-      (
-        db
-          .prepare(
-            `SELECT r.id FROM message_recipients r
-             JOIN simulator_submissions s ON s.idempotency_key = r.message_id AND s.recipient_id = r.id
-             WHERE r.status = 'sending'`,
-          )
-          .all() as Array<{ id: string }>
-      ).map((r) => r.id),
+    submittedButUnrecorded: (): Array<{ recipientId: string; timesSeen: number }> =>
+      db
+        .prepare(
+          `SELECT r.id AS recipientId, s.times_seen AS timesSeen FROM message_recipients r
+           JOIN simulator_submissions s ON s.idempotency_key = r.message_id AND s.recipient_id = r.id
+           WHERE r.status = 'sending'`,
+        )
+        .all() as Array<{ recipientId: string; timesSeen: number }>,
     jobsByQueue: (): Record<string, number> =>
       Object.fromEntries(
         (
