@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { openStore } from '../../src/store/open-store.ts';
 import { SANDBOX_NUMBERS } from '../../src/tenants/bootstrap.ts';
 import {
   apiKeyFromBanner,
   makeTempDir,
+  openTestStore,
   runCli,
   type SpawnedGateway,
   spawnGateway,
 } from '../support/gateway.ts';
 
 /**
- * The gateway as operators run it: a child process on SQLite. A 200 means the message is committed,
+ * The gateway as operators run it: a child process on the TEST_STORE store (SQLite or PostgreSQL). A 200 means the message is committed,
  * so it survives SIGKILL; the admin CLI creates working tenants; a bad setting stops start-up.
  */
 
@@ -53,7 +53,7 @@ function groupBody(from: string, batch: string, i: number): Sent & { from: strin
 }
 
 async function organizationCount(dataDir: string): Promise<number> {
-  const store = await openStore({ dataDir });
+  const store = await openTestStore(dataDir);
   try {
     return await store.organizations.count();
   } finally {

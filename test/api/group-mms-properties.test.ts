@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { SANDBOX_NUMBERS } from '../../src/tenants/bootstrap.ts';
+import { openGatewayDb } from '../support/crash-harness.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 /**
@@ -210,18 +209,16 @@ describe('random bodies', () => {
     );
   });
 
-  test('each accepted message has its own message.send job row naming it', () => {
+  test('each accepted message has its own message.send job row naming it', async () => {
     assert.ok(accepted.size >= 600, `only ${accepted.size} accepted`);
-    const db = new Database(path.join(gw.dataDir, 'gateway.sqlite'), { readonly: true, fileMustExist: true });
+    const db = await openGatewayDb(gw.dataDir);
     try {
-      const rows = db.prepare("SELECT payload FROM jobs WHERE queue = 'message.send'").all() as Array<{
-        payload: string;
-      }>;
-      const ids = rows.map((r) => (JSON.parse(r.payload) as { messageId: string }).messageId);
+      const payloads = (await db.jobPayloads('message.send')) as Array<{ messageId: string }>;
+      const ids = payloads.map((p) => p.messageId);
       assert.equal(new Set(ids).size, ids.length, 'a message has two send jobs');
       assert.deepEqual(new Set(ids), accepted);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Pieces for the end-to-end crash test and the e2e benchmark: a webhook receiver on 127.0.0.1 that
  * records every event it is posted, a small HTTP client for the group MMS API, and read-only access
- * to a gateway's SQLite file.
+ * to a gateway's database (SQLite or PostgreSQL).
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { Agent, request } from 'undici';
+import { testDatabaseUrl } from './gateway.ts';
 
 /** One event as the receiver first saw it (later repeats of the same event id only bump `copies`). */
 export interface ReceivedEvent {
@@ -248,52 +250,99 @@ export function thaw(child: ChildProcess): void {
   child.kill('SIGCONT');
 }
 
-/** Read-only access to a gateway's SQLite file, safe while the gateway runs (WAL readers don't block it). */
-export function openGatewayDb(dataDir: string, opts: { busyTimeoutMs?: number } = {}) {
-  const db = new Database(path.join(dataDir, 'gateway.sqlite'), { readonly: true, fileMustExist: true });
-  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+/** Read-only questions about a gateway's database, answered the same on SQLite and PostgreSQL. */
+export interface GatewayDbReader {
+  jobCount(): Promise<number>;
+  /** Jobs a worker held a lease on at `at` (ms): the ones it was running then. */
+  leasedJobs(at: number): Promise<number>;
+  /**
+   * Recipients the simulator has a submission for while the gateway still has them `sending`: their
+   * submit went out but its answer is not recorded. A crash now means they are submitted again.
+   */
+  submittedButUnrecorded(): Promise<Array<{ recipientId: string; timesSeen: number }>>;
+  jobsByQueue(): Promise<Record<string, number>>;
+  /** The payloads of the jobs on `queue`, parsed. */
+  jobPayloads(queue: string): Promise<unknown[]>;
+  recipients(): Promise<RecipientRow[]>;
+  messageIds(): Promise<string[]>;
+  submissions(): Promise<SubmissionRow[]>;
+  close(): Promise<void>;
+}
+
+const READER_SQL = {
+  jobCount: 'SELECT COUNT(*) AS n FROM jobs',
+  leasedJobs: 'SELECT COUNT(*) AS n FROM jobs WHERE locked_until > ?',
+  submittedButUnrecorded: `SELECT r.id AS "recipientId", s.times_seen AS "timesSeen" FROM message_recipients r
+    JOIN simulator_submissions s ON s.idempotency_key = r.message_id AND s.recipient_id = r.id
+    WHERE r.status = 'sending'`,
+  jobsByQueue: 'SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue',
+  jobPayloads: 'SELECT payload FROM jobs WHERE queue = ?',
+  recipients:
+    'SELECT id, message_id, status, carrier_message_id, sent_at, completed_at FROM message_recipients',
+  messageIds: 'SELECT id FROM messages',
+  submissions:
+    'SELECT idempotency_key, recipient_id, carrier_message_id, times_seen, created_at FROM simulator_submissions',
+} as const;
+
+type Query = (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+function readerOver(query: Query, close: () => Promise<void>): GatewayDbReader {
+  // COUNT(*) is a bigint, which pg hands back as a string.
+  const count = async (sql: string, params?: unknown[]) => Number((await query(sql, params))[0]!.n);
   return {
-    jobCount: (): number => (db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n,
-    /** Jobs a worker held a lease on at `at` (ms): the ones it was running then. */
-    leasedJobs: (at: number): number =>
-      (db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE locked_until > ?').get(at) as { n: number }).n,
-    /**
-     * Recipients the simulator has a submission for while the gateway still has them `sending`: their
-     * submit went out but its answer is not recorded. A crash now means they are submitted again.
-     */
-    submittedButUnrecorded: (): Array<{ recipientId: string; timesSeen: number }> =>
-      db
-        .prepare(
-          `SELECT r.id AS recipientId, s.times_seen AS timesSeen FROM message_recipients r
-           JOIN simulator_submissions s ON s.idempotency_key = r.message_id AND s.recipient_id = r.id
-           WHERE r.status = 'sending'`,
-        )
-        .all() as Array<{ recipientId: string; timesSeen: number }>,
-    jobsByQueue: (): Record<string, number> =>
-      Object.fromEntries(
-        (
-          db.prepare('SELECT queue, COUNT(*) AS n FROM jobs GROUP BY queue').all() as Array<{
-            queue: string;
-            n: number;
-          }>
-        ).map((r) => [r.queue, r.n]),
-      ),
-    recipients: (): RecipientRow[] =>
-      db
-        .prepare(
-          'SELECT id, message_id, status, carrier_message_id, sent_at, completed_at FROM message_recipients',
-        )
-        .all() as RecipientRow[],
-    messageIds: (): string[] =>
-      (db.prepare('SELECT id FROM messages').all() as Array<{ id: string }>).map((r) => r.id),
-    submissions: (): SubmissionRow[] =>
-      db
-        .prepare(
-          'SELECT idempotency_key, recipient_id, carrier_message_id, times_seen, created_at FROM simulator_submissions',
-        )
-        .all() as SubmissionRow[],
-    close: () => db.close(),
+    jobCount: () => count(READER_SQL.jobCount),
+    leasedJobs: (at) => count(READER_SQL.leasedJobs, [at]),
+    submittedButUnrecorded: async () =>
+      (await query(READER_SQL.submittedButUnrecorded)).map((r) => ({
+        recipientId: String(r.recipientId),
+        timesSeen: Number(r.timesSeen),
+      })),
+    jobsByQueue: async () =>
+      Object.fromEntries((await query(READER_SQL.jobsByQueue)).map((r) => [String(r.queue), Number(r.n)])),
+    jobPayloads: async (queue) =>
+      (await query(READER_SQL.jobPayloads, [queue])).map((r) => JSON.parse(String(r.payload)) as unknown),
+    recipients: async () => (await query(READER_SQL.recipients)) as unknown as RecipientRow[],
+    messageIds: async () => (await query(READER_SQL.messageIds)).map((r) => String(r.id)),
+    submissions: async () =>
+      (await query(READER_SQL.submissions)).map((r) => ({
+        ...r,
+        times_seen: Number(r.times_seen),
+      })) as unknown as SubmissionRow[],
+    close,
   };
+}
+
+/**
+ * Read-only access to the database of the gateways on `dataDir`, safe while they run: their SQLite
+ * file (WAL readers don't block the writer) or, under TEST_STORE=postgres, their PostgreSQL database
+ * over a connection of its own. `busyTimeoutMs` bounds how long one question may wait on a lock.
+ */
+export async function openGatewayDb(
+  dataDir: string,
+  opts: { busyTimeoutMs?: number } = {},
+): Promise<GatewayDbReader> {
+  const timeoutMs = opts.busyTimeoutMs ?? 5000;
+  const url = await testDatabaseUrl(dataDir);
+  if (url) {
+    const client = new pg.Client({ connectionString: url, statement_timeout: timeoutMs });
+    await client.connect();
+    return readerOver(
+      async (sql, params = []) => {
+        let n = 0;
+        const text = sql.replace(/\?/g, () => `$${++n}`);
+        return (await client.query(text, params)).rows as Array<Record<string, unknown>>;
+      },
+      () => client.end(),
+    );
+  }
+  const db = new Database(path.join(dataDir, 'gateway.sqlite'), { readonly: true, fileMustExist: true });
+  db.pragma(`busy_timeout = ${timeoutMs}`);
+  return readerOver(
+    async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
+    async () => {
+      db.close();
+    },
+  );
 }
 
 /** Nearest-rank percentile of an ascending-sorted list. */

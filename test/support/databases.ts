@@ -39,6 +39,20 @@ export async function createTestDatabase(): Promise<string> {
   return url.toString();
 }
 
+/** Whether the database at `url` holds an organization (false before the gateway's tables exist). */
+export async function databaseHasOrganizations(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const table = await client.query<{ t: string | null }>("SELECT to_regclass('organizations') AS t");
+    if (table.rows[0]?.t === null) return false;
+    const rows = await client.query('SELECT 1 FROM organizations LIMIT 1');
+    return rows.rowCount !== null && rows.rowCount > 0;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function dropTestDatabase(url: string): Promise<void> {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
   await asAdmin((client) =>

@@ -13,10 +13,57 @@ import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { bootstrapSandbox, type SandboxInfo } from '../../src/tenants/bootstrap.ts';
 import { createOrganization } from '../../src/tenants/organizations.ts';
+import { createTestDatabase, databaseHasOrganizations, type StoreName } from './databases.ts';
 
 /** The repository root, where `src/cli/main.ts` lives. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI_ENTRY = path.join(REPO_ROOT, 'src/cli/main.ts');
+
+function testStoreFromEnv(): StoreName {
+  const value = process.env.TEST_STORE ?? 'sqlite';
+  if (value !== 'sqlite' && value !== 'postgres') {
+    throw new Error(`TEST_STORE must be sqlite or postgres, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The store the gateways of this test process run on: TEST_STORE=sqlite (the default: a SQLite file
+ * under each DATA_DIR) or TEST_STORE=postgres (a fresh database on the test PostgreSQL server per
+ * DATA_DIR). `npm test` runs test/api and test/pipeline once with each. Read here only; tests ask
+ * `TEST_STORE` or go through the helpers below.
+ */
+export const TEST_STORE: StoreName = testStoreFromEnv();
+
+const databaseByDataDir = new Map<string, Promise<string>>();
+
+/**
+ * The PostgreSQL database of the gateways on `dataDir` when TEST_STORE=postgres, created on first
+ * use: every gateway, CLI command, seed and reader on one data dir (a restart, a second worker-only
+ * gateway) shares it, as they share the SQLite file otherwise. Undefined on SQLite. The databases
+ * live until the test server is removed at the end of the run.
+ */
+export function testDatabaseUrl(dataDir: string): Promise<string | undefined> {
+  if (TEST_STORE !== 'postgres') return Promise.resolve(undefined);
+  const key = path.resolve(dataDir);
+  let url = databaseByDataDir.get(key);
+  if (!url) {
+    url = createTestDatabase();
+    databaseByDataDir.set(key, url);
+  }
+  return url;
+}
+
+/** `{ DATABASE_URL }` for the gateways on `dataDir` under TEST_STORE=postgres; `{}` on SQLite. */
+export async function testStoreEnv(dataDir: string): Promise<Record<string, string>> {
+  const url = await testDatabaseUrl(dataDir);
+  return url ? { DATABASE_URL: url } : {};
+}
+
+/** The store of the gateways on `dataDir` (see testDatabaseUrl), opened and migrated. */
+export async function openTestStore(dataDir: string): Promise<Store> {
+  return openStore({ dataDir, databaseUrl: await testDatabaseUrl(dataDir) });
+}
 
 export function makeTempDir(prefix = 'mms-gateway-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -38,8 +85,8 @@ export interface TestGateway {
 }
 
 /**
- * Starts the gateway in this process on 127.0.0.1 and an ephemeral port, with SQLite in a fresh
- * temp dir (or `dataDir`), the sandbox bootstrapped, and only the API role unless `env.ROLES` says
+ * Starts the gateway in this process on 127.0.0.1 and an ephemeral port, on the TEST_STORE store of
+ * a fresh temp dir (or of `dataDir`), the sandbox bootstrapped, and only the API role unless `env.ROLES` says
  * otherwise. `close()` stops it and removes the temp dir it made.
  */
 export async function startTestGateway(
@@ -54,6 +101,7 @@ export async function startTestGateway(
     BOOTSTRAP: 'true',
     LOG_LEVEL: 'silent',
     ROLES: 'api',
+    ...(await testStoreEnv(dataDir)),
     ...opts.env,
   });
   const gateway = await startGateway(config, createLogger(config.logLevel));
@@ -157,7 +205,7 @@ export async function addNumber(
  * gateway that logs below info level (and so never prints the banner) can still be called.
  */
 export async function seedSandbox(dataDir: string): Promise<SandboxInfo> {
-  const store = await openStore({ dataDir });
+  const store = await openTestStore(dataDir);
   try {
     const sandbox = await bootstrapSandbox(store);
     if (!sandbox) throw new Error(`${dataDir} already has an organization`);
@@ -200,12 +248,17 @@ export function spawnCli(args: string[], env: Record<string, string>): ChildProc
   });
 }
 
-/** Runs a CLI command to completion. */
+/**
+ * Runs a CLI command to completion. With a DATA_DIR in `env` and no DATABASE_URL, the command gets
+ * the TEST_STORE database of that data dir.
+ */
 export async function runCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnCli(args, env);
+  const storeEnv =
+    env.DATA_DIR !== undefined && env.DATABASE_URL === undefined ? await testStoreEnv(env.DATA_DIR) : {};
+  const child = spawnCli(args, { ...storeEnv, ...env });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -234,19 +287,23 @@ async function freePort(): Promise<number> {
  * the URL comes from Fastify's `Server listening at …` log line; when the log level hides that line,
  * a free port is picked here instead. Resolves once `/health` answers and, at info level, once the
  * `gateway started` line and any sandbox banner have been read (so `apiKey` and
- * `apiKeyFromBanner(stdout())` are settled). A banner is expected when BOOTSTRAP is on and the SQLite
- * file does not exist yet; pass `expectBanner` to say so for PostgreSQL. Rejects if the child exits first.
+ * `apiKeyFromBanner(stdout())` are settled). A banner is expected when BOOTSTRAP is on and the store
+ * has no organization yet (for SQLite: the file does not exist yet); with an explicit DATABASE_URL in
+ * `env`, pass `expectBanner` to say so. Without one, the child runs on the TEST_STORE store of
+ * `dataDir` (see testDatabaseUrl). Rejects if the child exits first.
  */
 export async function spawnGateway(opts: {
   dataDir: string;
   env?: Record<string, string>;
   expectBanner?: boolean;
 }): Promise<SpawnedGateway> {
+  const ownDatabase = opts.env?.DATABASE_URL === undefined ? await testDatabaseUrl(opts.dataDir) : undefined;
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     ROLES: 'api',
     LOG_LEVEL: 'info',
     BOOTSTRAP: 'true',
+    ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
     ...opts.env,
     DATA_DIR: opts.dataDir,
   };
@@ -263,12 +320,13 @@ export async function spawnGateway(opts: {
   }
 
   const verbose = !QUIET_LEVELS.has(env.LOG_LEVEL!);
+  const bootstrap = verbose && ['true', '1', 'yes'].includes(env.BOOTSTRAP!);
   const expectBanner =
     opts.expectBanner ??
-    (verbose &&
-      env.DATABASE_URL === undefined &&
-      ['true', '1', 'yes'].includes(env.BOOTSTRAP!) &&
-      !fs.existsSync(path.join(opts.dataDir, 'gateway.sqlite')));
+    (bootstrap &&
+      (ownDatabase
+        ? !(await databaseHasOrganizations(ownDatabase))
+        : env.DATABASE_URL === undefined && !fs.existsSync(path.join(opts.dataDir, 'gateway.sqlite'))));
 
   const child = spawnCli(['serve'], env);
   let stdout = '';

@@ -1,7 +1,7 @@
 import { createLogger } from '../../src/cli/logger.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { type Gateway, startGateway } from '../../src/gateway.ts';
-import { startTestGateway, type TestGateway } from './gateway.ts';
+import { startTestGateway, type TestGateway, testStoreEnv } from './gateway.ts';
 import { waitFor } from './wait-for.ts';
 import type { ReceivedRequest } from './webhook-receiver.ts';
 
@@ -35,7 +35,7 @@ export function startPipelineGateway(
   return startTestGateway({ dataDir: opts.dataDir, env: { ...PIPELINE_ENV, ...opts.env } });
 }
 
-/** A worker-only gateway (no API, no bootstrap) on an existing data dir. */
+/** A worker-only gateway (no API, no bootstrap) on an existing data dir (and its TEST_STORE store). */
 export async function startWorkerGateway(
   dataDir: string,
   env: Record<string, string> = {},
@@ -46,6 +46,7 @@ export async function startWorkerGateway(
     DATA_DIR: dataDir,
     BOOTSTRAP: 'false',
     LOG_LEVEL: 'silent',
+    ...(await testStoreEnv(dataDir)),
     ...env,
     ROLES: 'worker',
   });
