@@ -63,16 +63,22 @@ export function openSqlite(file: string): SqlDriver {
   const inner = syncExecutor(statements);
   const mutex = new Mutex();
 
-  // Outside a transaction a statement runs at once; while one is open it waits its turn, so it
-  // never reads or writes inside another caller's transaction.
-  const whenFree = <R>(fn: () => Promise<R>): Promise<R> => (mutex.locked ? mutex.run(fn) : fn());
+  const transaction = createGroupCommitter(db, mutex, inner);
+
+  // Outside a transaction a read runs at once (waiting its turn while a transaction is open, so it
+  // never sees another caller's uncommitted writes); a write joins the next group commit instead of
+  // paying for a commit of its own.
+  const outside = <R>(sql: string, fn: (ex: SqlExecutor) => Promise<R>): Promise<R> => {
+    if (!statements.get(sql).readonly) return transaction(fn);
+    return mutex.locked ? mutex.run(() => fn(inner)) : fn(inner);
+  };
 
   return {
     dialect: 'sqlite',
-    all: <T>(sql: string, params?: unknown[]) => whenFree(() => inner.all<T>(sql, params)),
-    get: <T>(sql: string, params?: unknown[]) => whenFree(() => inner.get<T>(sql, params)),
-    run: (sql: string, params?: unknown[]) => whenFree(() => inner.run(sql, params)),
-    transaction: createGroupCommitter(db, mutex, inner),
+    all: <T>(sql: string, params?: unknown[]) => outside(sql, (ex) => ex.all<T>(sql, params)),
+    get: <T>(sql: string, params?: unknown[]) => outside(sql, (ex) => ex.get<T>(sql, params)),
+    run: (sql: string, params?: unknown[]) => outside(sql, (ex) => ex.run(sql, params)),
+    transaction,
     async migrate() {
       db.exec(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)',
