@@ -19,7 +19,9 @@ export async function emitRecipientEvent(
   eventType: MessageEventType,
   now: Date,
 ): Promise<boolean> {
-  const profile = await tx.profiles.get(message.organization_id, message.messaging_profile_id);
+  const profile = message.use_profile_webhooks
+    ? await tx.profiles.get(message.organization_id, message.messaging_profile_id)
+    : undefined;
   const urls = webhookTargets(message, profile?.data);
   if (urls.length === 0) return false;
   const id = randomUUID();

@@ -86,6 +86,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       }
 
       await store.transaction(async (tx) => {
+        await control.holdLease(tx);
         if (media !== message.media) await tx.messages.updateMedia(message.id, media);
         const at = new Date().toISOString();
         for (const r of pending)

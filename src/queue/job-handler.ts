@@ -6,6 +6,11 @@ export interface JobControl {
   readonly job: JobRecord;
   /** Records the job's results and deletes the job, atomically. */
   complete(effects?: (tx: Repos) => Promise<void>): Promise<void>;
+  /**
+   * Inside `tx`: renews this job's lease, or throws LeaseLostError when another worker has taken
+   * it. Call it in the transaction before a step that must not happen twice (a carrier submit).
+   */
+  holdLease(tx: Repos): Promise<void>;
   /** Records partial results and runs the job again at `runAt`, atomically. */
   retryAt(runAt: number, error: string, effects?: (tx: Repos) => Promise<void>): Promise<void>;
 }

@@ -65,6 +65,11 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           await effects?.(tx);
           await tx.jobs.complete(job, workerId);
         }),
+      holdLease: async (tx) => {
+        if ((await tx.jobs.extendLeases(workerId, [job.id], Date.now() + opts.leaseMs)) === 0) {
+          throw new LeaseLostError(job.id);
+        }
+      },
       retryAt: (runAt, error, effects) =>
         store.transaction(async (tx) => {
           await effects?.(tx);

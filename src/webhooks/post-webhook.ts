@@ -1,4 +1,5 @@
 import { type Dispatcher, request } from 'undici';
+import { isOutboundBlocked } from '../net/outbound-guard.ts';
 
 export type WebhookOutcome = 'delivered' | 'retry' | 'gone' | 'failed';
 
@@ -54,6 +55,8 @@ export async function postWebhook(options: PostWebhookOptions): Promise<WebhookA
       });
     } catch (err) {
       const message = deadline.signal.aborted ? timeoutMessage(timeoutMs) : describeError(err);
+      // A URL refused by the outbound guard will be refused every time: retire it like a 410.
+      if (isOutboundBlocked(err)) return failure('gone', elapsed(), message);
       return failure(isInvalidArgument(err) ? 'failed' : 'retry', elapsed(), message);
     }
 

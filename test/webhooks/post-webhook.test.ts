@@ -232,3 +232,22 @@ test('parseRetryAfter reads seconds and HTTP dates and ignores garbage', () => {
   assert.equal(parseRetryAfter('Sun Nov  6 08:49:37 1994', now), 0);
   assert.equal(parseRetryAfter(undefined, now), null);
 });
+
+describe('postWebhook through the outbound guard', () => {
+  test('a URL the guard refuses is retired (gone), not retried, and nothing reaches the receiver', async () => {
+    const { createOutboundDispatcher } = await import('../../src/net/outbound-guard.ts');
+    const receiver = await startReceiver((_req, res) => res.end('ok'));
+    const guarded = createOutboundDispatcher({ allowCidrs: [], connectTimeoutMs: 1000 });
+    const result = await postWebhook({
+      url: receiver.url,
+      body: '{}',
+      headers: {},
+      dispatcher: guarded,
+      timeoutMs: 2000,
+    });
+    await guarded.close();
+    assert.equal(result.outcome, 'gone');
+    assert.equal(result.statusCode, null);
+    assert.equal(receiver.received.length, 0);
+  });
+});
