@@ -115,14 +115,21 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         const delay = result.retryable
           ? nextRetryDelay(deps.carrierRetry, control.job.attempts, Math.random, result.retryAfterMs)
           : null;
-        if (delay !== null && Date.now() + delay < Date.parse(message.valid_until)) {
-          return control.retryAt(Date.now() + delay, `${result.error.code} ${result.error.title}`);
+        if (delay !== null) {
+          // Never later than valid_until: the run at that moment expires the message on time.
+          const runAt = Math.min(Date.now() + delay, Date.parse(message.valid_until));
+          return control.retryAt(runAt, `${result.error.code} ${result.error.title}`);
         }
-        const expired = delay !== null;
         return control.complete(async (tx) => {
-          const status = expired ? 'expired' : 'sending_failed';
-          const errors = expired ? [EXPIRED] : toErrors(result.error);
-          await finalizeRecipients(tx, sending, pending, status, errors, ['sending'], new Date());
+          await finalizeRecipients(
+            tx,
+            sending,
+            pending,
+            'sending_failed',
+            toErrors(result.error),
+            ['sending'],
+            new Date(),
+          );
         });
       }
 

@@ -149,6 +149,7 @@ export function messagesRepo(db: SqlExecutor) {
       change: RecipientChange,
       now: string,
     ): Promise<boolean> {
+      if (fromStatuses.length === 0) return false;
       const sets = ['status = ?', 'updated_at = ?'];
       const params: unknown[] = [change.status, now];
       if (change.carrier_message_id !== undefined) {
