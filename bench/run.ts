@@ -15,6 +15,7 @@ export interface Bench {
 const BENCHES: Array<{ name: string; load: () => Promise<{ bench: Bench }> }> = [
   { name: 'accept', load: () => import('./accept.ts') },
   { name: 'e2e', load: () => import('./e2e.ts') },
+  { name: 'postgres', load: () => import('./postgres.ts') },
 ];
 
 async function main(): Promise<void> {
