@@ -86,8 +86,8 @@ export interface TestGateway {
 
 /**
  * Starts the gateway in this process on 127.0.0.1 and an ephemeral port, on the TEST_STORE store of
- * a fresh temp dir (or of `dataDir`), the sandbox bootstrapped, and only the API role unless `env.ROLES` says
- * otherwise. `close()` stops it and removes the temp dir it made.
+ * a fresh temp dir (or of `dataDir`), the sandbox bootstrapped, and only the API role unless
+ * `env.ROLES` says otherwise. `close()` stops it and removes the temp dir it made.
  */
 export async function startTestGateway(
   opts: { env?: Record<string, string>; dataDir?: string } = {},

@@ -59,6 +59,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function run({ store, files: runFiles }: Run): Promise<number> {
   const label = `[${store}]`.padEnd(10);
   console.error(`${label} # TEST_STORE=${store}: ${runFiles.length} files`);
+  for (const file of runFiles) console.error(`${label} #   ${file}`);
   const runStartedAt = Date.now();
   const child = spawn(
     process.execPath,
