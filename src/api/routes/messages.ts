@@ -43,10 +43,11 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       : await ctx.store.messages.getRecipientForOrganization(request.organizationId, id);
     const messageId = group?.message.id ?? one?.message.id;
     if (!messageId) throw apiError('10005');
-    const [events, attempts] = await Promise.all([
-      ctx.store.webhooks.listEventsForMessage(messageId),
-      ctx.store.webhooks.listAttemptsForMessage(messageId),
-    ]);
+    // Events first, then attempts: an event read as finished had its attempts committed with it, so
+    // they are found. Read in parallel, a commit landing between the two reads could show a
+    // delivered event without its attempts.
+    const events = await ctx.store.webhooks.listEventsForMessage(messageId);
+    const attempts = await ctx.store.webhooks.listAttemptsForMessage(messageId);
     return {
       data: events
         .filter((e) => !one || e.recipient_id === one.recipient.id)
