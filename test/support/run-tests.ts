@@ -83,7 +83,11 @@ async function run({ store, files: runFiles }: Run): Promise<number> {
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
   ] as const) {
-    readline.createInterface({ input: stream }).on('line', (line) => out.write(`${label} ${line}\n`));
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      out.write(`${label} ${line}\n`);
+      const count = /^ℹ (pass|fail) (\d+)$/.exec(line);
+      if (count) totals[count[1] as 'pass' | 'fail'] += Number(count[2]);
+    });
   }
   const code = await new Promise<number>((resolve) => {
     child.on('error', (err) => {
@@ -101,6 +105,8 @@ async function run({ store, files: runFiles }: Run): Promise<number> {
   return code;
 }
 
+const totals = { pass: 0, fail: 0 };
+
 // One run after the other: each already runs two files at a time, all this 2-core machine takes
 // without the timing-sensitive crash tests starving.
 const codes: number[] = [];
@@ -110,4 +116,6 @@ for (const [i, r] of runs.entries()) {
   console.error(`# TEST_STORE=${r.store} (${r.files.length} files): ${codes[i] === 0 ? 'passed' : 'FAILED'}`);
 }
 console.error(`# npm test took ${Math.round((Date.now() - startedAt) / 1000)} s`);
+// One plain closing line over both runs (each run's own summary carries a store prefix).
+console.log(`total: ${totals.pass} passed, ${totals.fail} failed`);
 process.exit(codes.find((c) => c !== 0) ?? 0);
