@@ -1,7 +1,9 @@
 /**
  * Accept throughput: how many 3-recipient group MMS per second the gateway (API role, SQLite)
  * takes in, next to a bare Fastify JSON endpoint on the same machine as the ceiling. Both servers run
- * in their own child process; autocannon runs here with the same settings against each.
+ * in their own child process; autocannon runs here with the same settings against each. For scale,
+ * the same run also reads one accepted message back (`GET /v2/messages/{id}`): the same HTTP, auth
+ * and rendering, with reads instead of writes.
  *
  * Durability of what is measured: the gateway answers 200 only after the message, its recipients
  * and its send job are committed. SQLite runs in WAL mode with synchronous=NORMAL, so a commit
@@ -49,9 +51,9 @@ async function load(
   url: string,
   opts: { connections: number; duration: number; pipelining: number },
   headers: Record<string, string>,
-  body: string,
+  body?: string,
 ): Promise<autocannon.Result> {
-  return autocannon({ url, method: 'POST', headers, body, ...opts });
+  return autocannon({ url, method: body === undefined ? 'GET' : 'POST', headers, body, ...opts });
 }
 
 /** The bare Fastify endpoint: parse the JSON body, answer a small JSON object. */
@@ -128,9 +130,21 @@ async function run(): Promise<void> {
     const auth = { ...json, authorization: `Bearer ${sandbox.apiKey}` };
     let warmup: autocannon.Result;
     let gatewayResult: autocannon.Result;
+    let readResult: autocannon.Result;
     try {
       warmup = await load(`${gateway.url}/v2/messages/group_mms`, WARMUP, auth, body);
       gatewayResult = await load(`${gateway.url}/v2/messages/group_mms`, SETTINGS, auth, body);
+      // For scale: reading one of those messages back costs the same HTTP, auth and rendering of the
+      // same record, with two indexed reads instead of the writes.
+      const sent = await fetch(`${gateway.url}/v2/messages/group_mms`, {
+        method: 'POST',
+        headers: auth,
+        body,
+      });
+      const { data } = (await sent.json()) as { data: { id: string } };
+      readResult = await load(`${gateway.url}/v2/messages/${data.id}`, SETTINGS, {
+        authorization: auth.authorization,
+      });
     } finally {
       gateway.kill('SIGTERM');
       await gateway.exited;
@@ -144,6 +158,7 @@ async function run(): Promise<void> {
 
     const a = figures(fastifyResult);
     const b = figures(gatewayResult);
+    const c = figures(readResult);
     const result = {
       bench: 'accept',
       date: new Date().toISOString(),
@@ -159,8 +174,10 @@ async function run(): Promise<void> {
       fastify_echo: a,
       gateway_group_mms: { ...b, recipients_per_message: 3, storage: 'sqlite wal synchronous=NORMAL' },
       ratio_gateway_to_fastify: round(b.requests_per_second / a.requests_per_second, 3),
+      gateway_get_message: c,
+      ratio_get_message_to_fastify: round(c.requests_per_second / a.requests_per_second, 3),
       stored_send_jobs: storedJobs,
-      acknowledged_2xx: warmup['2xx'] + gatewayResult['2xx'],
+      acknowledged_2xx: warmup['2xx'] + gatewayResult['2xx'] + 1,
       durability:
         'A 200 means the message, its recipients and its send job are committed. SQLite WAL with synchronous=NORMAL: commits survive a process crash, not necessarily a power loss.',
     };
@@ -175,6 +192,8 @@ async function run(): Promise<void> {
         row('fastify POST /echo', a),
         row('gateway POST group_mms', b),
         `ratio gateway / fastify: ${result.ratio_gateway_to_fastify}`,
+        row('gateway GET message', c),
+        `ratio GET message / fastify: ${result.ratio_get_message_to_fastify}`,
         `stored send jobs ${storedJobs} ≥ acknowledged 2xx ${result.acknowledged_2xx}`,
         `durability: ${result.durability}`,
         `written to ${path.relative(process.cwd(), RESULTS_FILE)}`,
@@ -182,8 +201,15 @@ async function run(): Promise<void> {
       ].join('\n'),
     );
 
-    if (b.non_2xx > 0 || b.errors > 0) {
-      throw new Error(`the gateway answered ${b.non_2xx} non-2xx and had ${b.errors} connection errors`);
+    for (const [name, f] of [
+      ['accept', b],
+      ['read-back', c],
+    ] as const) {
+      if (f.non_2xx > 0 || f.errors > 0) {
+        throw new Error(
+          `${name}: the gateway answered ${f.non_2xx} non-2xx and had ${f.errors} connection errors`,
+        );
+      }
     }
     if (storedJobs < result.acknowledged_2xx) {
       throw new Error(

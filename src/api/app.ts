@@ -27,15 +27,19 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   installErrorHandler(app);
 
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
-      'request completed',
-    );
-  });
+  if (['debug', 'trace'].includes(opts.logger.level)) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.debug(
+        { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
+        'request completed',
+      );
+      done();
+    });
+  }
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/v2/public_key', async () => ({ data: { public_key: await ctx.publicKey() } }));

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { apiError, apiErrors, telnyxError } from '../errors/api-error.ts';
+import { uuidV7 } from '../ids/uuid-v7.ts';
 import type { MessageRecord, RecipientRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import type { GroupMmsRequest } from './group-mms-schema.ts';
@@ -37,11 +37,7 @@ function allowedRegion(whitelist: string[], country: string | null): boolean {
  */
 export async function createGroupMms(deps: SendDeps, organizationId: string, req: GroupMmsRequest) {
   const { store } = deps;
-  const sender = await store.numbers.findByIdOrNumber(organizationId, req.from);
-  if (!sender || sender.phone_number !== req.from || !sender.messaging_profile_id) {
-    throw apiError('40305', { pointer: '/from' });
-  }
-  const profile = await store.profiles.get(organizationId, sender.messaging_profile_id);
+  const profile = await store.profiles.getBySenderNumber(organizationId, req.from);
   if (!profile) throw apiError('40305', { pointer: '/from' });
   if (!profile.data.enabled) {
     throw apiError('40312', {
@@ -65,7 +61,7 @@ export async function createGroupMms(deps: SendDeps, organizationId: string, req
 
   const now = deps.now?.() ?? new Date();
   const receivedAt = now.toISOString();
-  const id = randomUUID();
+  const id = uuidV7(now.getTime());
   const from = deps.lookupNumber(req.from);
   const text = req.text ?? null;
   const message: MessageRecord = {
@@ -87,7 +83,7 @@ export async function createGroupMms(deps: SendDeps, organizationId: string, req
     valid_until: new Date(now.getTime() + deps.queueLifetimeMs).toISOString(),
   };
   const recipients: RecipientRecord[] = destinations.map(({ phone, info }, position) => ({
-    id: randomUUID(),
+    id: uuidV7(now.getTime()),
     message_id: id,
     position,
     phone_number: phone,

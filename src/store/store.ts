@@ -8,22 +8,46 @@ import { signingKeysRepo } from './sql/signing-keys.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
-function bindRepos(db: SqlExecutor, dialect: Dialect) {
-  return {
-    organizations: organizationsRepo(db),
-    apiKeys: apiKeysRepo(db),
-    profiles: profilesRepo(db),
-    numbers: numbersRepo(db),
-    messages: messagesRepo(db),
-    jobs: jobsRepo(db, dialect),
-    webhooks: webhooksRepo(db),
-    simulator: simulatorSubmissionsRepo(db),
-    signingKeys: signingKeysRepo(db),
-  };
+const REPOS = {
+  organizations: (db: SqlExecutor) => organizationsRepo(db),
+  apiKeys: (db: SqlExecutor) => apiKeysRepo(db),
+  profiles: (db: SqlExecutor) => profilesRepo(db),
+  numbers: (db: SqlExecutor) => numbersRepo(db),
+  messages: (db: SqlExecutor) => messagesRepo(db),
+  jobs: (db: SqlExecutor, dialect: Dialect) => jobsRepo(db, dialect),
+  webhooks: (db: SqlExecutor) => webhooksRepo(db),
+  simulator: (db: SqlExecutor) => simulatorSubmissionsRepo(db),
+  signingKeys: (db: SqlExecutor) => signingKeysRepo(db),
+};
+
+type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };
+
+const boundByExecutor = new WeakMap<SqlExecutor, RepoMap>();
+
+/**
+ * Every repository bound to `db`, each built on first use and kept for the executor's lifetime:
+ * SQLite hands every transaction the same executor, and most transactions touch one or two repos.
+ */
+function bindRepos(db: SqlExecutor, dialect: Dialect): RepoMap {
+  const known = boundByExecutor.get(db);
+  if (known) return known;
+  const built: Partial<RepoMap> = {};
+  const repos = {} as RepoMap;
+  for (const name of Object.keys(REPOS) as Array<keyof RepoMap>) {
+    Object.defineProperty(repos, name, {
+      enumerable: true,
+      get: () => {
+        // biome-ignore lint/suspicious/noAssignInExpressions: build once
+        return (built[name] ??= REPOS[name](db, dialect) as never);
+      },
+    });
+  }
+  boundByExecutor.set(db, repos);
+  return repos;
 }
 
 /** Every repository, bound to one connection or to one open transaction. */
-export type Repos = ReturnType<typeof bindRepos>;
+export type Repos = RepoMap;
 
 /** The gateway's storage: the same async interface over SQLite and PostgreSQL. */
 export interface Store extends Repos {

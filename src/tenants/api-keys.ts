@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 
 /** Keys look like Telnyx's (`KEY…`) and carry 192 random bits, so a fast hash is enough to store them. */
@@ -7,7 +7,7 @@ export function generateApiKey(): string {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export async function issueApiKey(store: Pick<Store, 'apiKeys'>, organizationId: string): Promise<string> {

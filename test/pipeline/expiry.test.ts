@@ -5,12 +5,12 @@ import type { TestGateway } from '../support/gateway.ts';
 import {
   type ApiMessage,
   envelopesFor,
-  getDeliveries,
   getMessage,
   sendGroupMms,
   startPipelineGateway,
   startWorkerGateway,
   type WebhookEnvelope,
+  waitForDeliveriesSettled,
   waitForFinal,
 } from '../support/pipeline-gateway.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -98,7 +98,8 @@ describe('a carrier that stays down past the queue lifetime', () => {
       0,
       'the carrier never took it',
     );
-    const deliveries = await getDeliveries(gw, accepted.id);
+    // The receiver can see a webhook before the gateway has committed its delivery.
+    const deliveries = await waitForDeliveriesSettled(gw, accepted.id, phones.length);
     assert.deepEqual(
       deliveries.map((d) => [d.event_type, d.status]),
       phones.map(() => ['message.finalized', 'delivered']),

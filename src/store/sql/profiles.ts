@@ -30,6 +30,18 @@ export function profilesRepo(db: SqlExecutor) {
       ]);
       return row && fromRow(row);
     },
+    /** The profile a number of the organization is attached to (undefined if none), in one query. */
+    async getBySenderNumber(
+      organizationId: string,
+      phoneNumber: string,
+    ): Promise<MessagingProfile | undefined> {
+      const row = await db.get<Row>(
+        `SELECT p.* FROM phone_numbers n JOIN messaging_profiles p ON p.id = n.messaging_profile_id
+         WHERE n.phone_number = ? AND n.organization_id = ? AND p.organization_id = ?`,
+        [phoneNumber, organizationId, organizationId],
+      );
+      return row && fromRow(row);
+    },
     async list(organizationId: string, page: Page): Promise<PageResult<MessagingProfile>> {
       const rows = await db.all<Row>(
         'SELECT * FROM messaging_profiles WHERE organization_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?',

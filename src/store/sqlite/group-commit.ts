@@ -22,6 +22,8 @@ export function createGroupCommitter(db: Database.Database, mutex: Mutex, inner:
   const savepoint = db.prepare('SAVEPOINT unit');
   const release = db.prepare('RELEASE unit');
   const rollbackTo = db.prepare('ROLLBACK TO unit');
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
   let scheduled = false;
 
   const schedule = () => {
@@ -39,7 +41,7 @@ export function createGroupCommitter(db: Database.Database, mutex: Mutex, inner:
     if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     try {
-      db.exec('BEGIN IMMEDIATE');
+      begin.run();
     } catch (err) {
       for (const item of batch) item.reject(err);
       return;
@@ -57,7 +59,7 @@ export function createGroupCommitter(db: Database.Database, mutex: Mutex, inner:
       }
     }
     try {
-      db.exec('COMMIT');
+      commit.run();
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
       for (const item of batch) item.reject(err);

@@ -58,6 +58,11 @@ export function openSqlite(file: string): SqlDriver {
   // checkpoints is copied to the database once, and fewer commits pay for a checkpoint.
   db.pragma('wal_autocheckpoint = 10000');
   db.pragma('busy_timeout = 5000');
+  // 64 MiB of page cache instead of 2 MiB: the hot index pages stay in memory under load.
+  db.pragma('cache_size = -65536');
+  // Savepoints (one per transaction in a group commit) keep their sub-journal in memory, not in a
+  // temporary file.
+  db.pragma('temp_store = MEMORY');
   db.pragma('foreign_keys = ON');
   const statements = new StatementCache(db);
   const inner = syncExecutor(statements);
