@@ -24,7 +24,7 @@
  * A real carrier's pending reports survive our crash, so nothing waits in memory here: each accepted
  * recipient is recorded and its report scheduled through a durable SimulatorLedger.
  */
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../ids/uuid-v7.ts';
 import { scriptFor } from './simulator-scripts.ts';
 import type {
   CarrierConnector,
@@ -92,7 +92,7 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
           outcomes.push({ recipientId, accepted: false, error: { ...script.submitError } });
           continue;
         }
-        const proposed = randomUUID();
+        const proposed = uuidV7();
         const { carrierMessageId } = await ledger.recordSubmit({
           idempotencyKey: submission.idempotencyKey,
           recipientId,

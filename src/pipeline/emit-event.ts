@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../ids/uuid-v7.ts';
 import { renderRecipientMessage } from '../messages/render.ts';
 import type { MessageRecord, RecipientRecord } from '../store/records.ts';
 import type { Repos } from '../store/store.ts';
@@ -24,7 +24,7 @@ export async function emitRecipientEvent(
     : undefined;
   const urls = webhookTargets(message, profile?.data);
   if (urls.length === 0) return false;
-  const id = randomUUID();
+  const id = uuidV7(now.getTime());
   await tx.webhooks.insertEvent({
     id,
     organization_id: message.organization_id,

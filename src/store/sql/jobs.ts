@@ -39,17 +39,24 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       if (dialect === 'postgres') await db.run(`SELECT pg_notify('${WORK_CHANNEL}', '')`);
     },
 
-    /** Leases up to `limit` due jobs to `workerId`; each claim counts as an attempt. */
+    /**
+     * Leases up to `limit` due jobs to `workerId`; each claim counts as an attempt. Leases that ran
+     * out (their worker died or stalled) are handed back first, so those jobs are claimable again.
+     */
     async claim(workerId: string, limit: number, leaseMs: number, now: number): Promise<JobRecord[]> {
+      await db.run(
+        'UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE locked_by IS NOT NULL AND locked_until < ?',
+        [now],
+      );
       const rows = await db.all<JobRow>(
         `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
          WHERE id IN (
            SELECT id FROM jobs
-           WHERE run_at <= ? AND (locked_until IS NULL OR locked_until < ?)
+           WHERE locked_by IS NULL AND run_at <= ?
            ORDER BY run_at, id LIMIT ? ${lockClause}
          )
          RETURNING *`,
-        [workerId, now + leaseMs, now, now, limit],
+        [workerId, now + leaseMs, now, limit],
       );
       return rows.map(fromRow);
     },
@@ -89,7 +96,7 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
     },
 
     async nextRunAt(): Promise<number | null> {
-      // Unleased jobs only (index-backed); jobs whose worker died are found by the regular poll.
+      // Unleased jobs only (index-backed); jobs whose worker died are handed back by the next claim.
       const row = await db.get<{ t: number | string | null }>(
         'SELECT MIN(run_at) AS t FROM jobs WHERE locked_by IS NULL',
       );
