@@ -22,16 +22,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  createApiClient,
-  groupMmsBody,
-  percentile,
-  startWebhookReceiver,
-  type WebhookReceiver,
-  waitUntil,
-} from '../test/support/crash-harness.ts';
+import { createApiClient, groupMmsBody, percentile, waitUntil } from '../test/support/crash-harness.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { CLI_ENTRY, makeTempDir, REPO_ROOT, seedSandbox } from '../test/support/gateway.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { envNumber } from './env.ts';
 import type { Bench } from './run.ts';
 

@@ -7,14 +7,10 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { openStore } from '../src/store/open-store.ts';
 import { bootstrapSandbox, type SandboxInfo } from '../src/tenants/bootstrap.ts';
-import {
-  createApiClient,
-  groupMmsBody,
-  startWebhookReceiver,
-  waitUntil,
-} from '../test/support/crash-harness.ts';
+import { createApiClient, groupMmsBody, waitUntil } from '../test/support/crash-harness.ts';
 import { makeTempDir, type SpawnedGateway, spawnGateway } from '../test/support/gateway.ts';
 import { type PostgresServer, startPostgresServer } from '../test/support/postgres-server.ts';
+import { startWebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { envNumber } from './env.ts';
 import type { Bench } from './run.ts';
 

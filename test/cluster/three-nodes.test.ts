@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import {
-  createApiClient,
-  groupMmsBody,
-  startWebhookReceiver,
-  type WebhookReceiver,
-  waitUntil,
-} from '../support/crash-harness.ts';
+import { createApiClient, groupMmsBody, waitUntil } from '../support/crash-harness.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { apiKeyFromBanner, makeTempDir, type SpawnedGateway, spawnGateway } from '../support/gateway.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const SENDERS = ['+13125550001', '+13125550002', '+13125550003'];
 const FINAL = "('delivered','delivery_failed','delivery_unconfirmed','sending_failed','expired')";

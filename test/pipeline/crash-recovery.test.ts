@@ -13,7 +13,6 @@ import {
   freeze,
   groupMmsBody,
   openGatewayDb,
-  startWebhookReceiver,
   thaw,
   waitUntil,
 } from '../support/crash-harness.ts';
@@ -24,6 +23,7 @@ import {
   spawnGateway,
   TEST_STORE,
 } from '../support/gateway.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
  * 2,000 on SQLite. On PostgreSQL (TEST_STORE=postgres) 1,000: there the gateway drains ~37 messages/s

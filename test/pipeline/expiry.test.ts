@@ -68,7 +68,7 @@ describe('a carrier that stays down past the queue lifetime', () => {
     gw = await startPipelineGateway({
       env: { QUEUE_LIFETIME_SECONDS: '1', SIMULATOR_CARRIER_DOWN_ATTEMPTS: '1000' },
     });
-    receiver = await startWebhookReceiver();
+    receiver = await startWebhookReceiver({ keepRequests: true, keepAliveTimeoutMs: 1_000 });
   });
 
   after(async () => {
@@ -114,7 +114,7 @@ describe('no worker until after the queue lifetime', () => {
 
   before(async () => {
     gw = await startPipelineGateway({ env: { ROLES: 'api', QUEUE_LIFETIME_SECONDS: '1' } });
-    receiver = await startWebhookReceiver();
+    receiver = await startWebhookReceiver({ keepRequests: true, keepAliveTimeoutMs: 1_000 });
   });
 
   after(async () => {

@@ -35,7 +35,7 @@ let gw: TestGateway;
 const receivers: WebhookReceiver[] = [];
 
 async function receiver(respond?: Responder | Reply): Promise<WebhookReceiver> {
-  const r = await startWebhookReceiver({ respond });
+  const r = await startWebhookReceiver({ respond, keepRequests: true, keepAliveTimeoutMs: 1_000 });
   receivers.push(r);
   return r;
 }

@@ -72,7 +72,7 @@ before(async () => {
       RETRY_SCALE: String(RETRY_SCALE),
     },
   });
-  receiver = await startWebhookReceiver();
+  receiver = await startWebhookReceiver({ keepRequests: true, keepAliveTimeoutMs: 1_000 });
   const accepted = await sendGroupMms(gw, { to: NUMBERS, text: 'magic numbers', webhook_url: receiver.url });
   assert.deepEqual(
     accepted.to.map((r) => r.status),

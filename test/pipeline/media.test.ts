@@ -187,7 +187,7 @@ describe('media fetch with the media server reachable', { concurrency: true }, (
   before(async () => {
     gw = await startPipelineGateway();
     media = await startMediaServer();
-    receiver = await startWebhookReceiver();
+    receiver = await startWebhookReceiver({ keepRequests: true, keepAliveTimeoutMs: 1_000 });
   });
 
   after(async () => {

@@ -29,7 +29,7 @@ let receiver: WebhookReceiver;
 
 before(async () => {
   gw = await startPipelineGateway();
-  receiver = await startWebhookReceiver();
+  receiver = await startWebhookReceiver({ keepRequests: true, keepAliveTimeoutMs: 1_000 });
 });
 
 after(async () => {

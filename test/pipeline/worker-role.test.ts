@@ -37,7 +37,7 @@ const accepted: ApiMessage[] = [];
 
 before(async () => {
   apiGw = await startPipelineGateway({ env: { ROLES: 'api' } });
-  receiver = await startWebhookReceiver();
+  receiver = await startWebhookReceiver({ keepRequests: true, keepAliveTimeoutMs: 1_000 });
 });
 
 after(async () => {

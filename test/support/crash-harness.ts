@@ -1,137 +1,15 @@
 /**
- * Pieces for the end-to-end crash test and the e2e benchmark: a webhook receiver on 127.0.0.1 that
- * records every event it is posted, a small HTTP client for the group MMS API, and read-only access
- * to a gateway's database (SQLite or PostgreSQL).
+ * Pieces for the end-to-end crash test, the cluster test and the benchmarks (their webhook receiver
+ * is ./webhook-receiver.ts): test message bodies, a small HTTP client for the group MMS API, polling,
+ * freezing a process, and read-only access to a gateway's database (SQLite or PostgreSQL).
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 import { testDatabaseUrl } from './gateway.ts';
-
-/** One event as the receiver first saw it (later repeats of the same event id only bump `copies`). */
-export interface ReceivedEvent {
-  id: string;
-  eventType: string;
-  /** `data.payload.id`: the recipient's own message id. */
-  recipientId: string;
-  /** `data.payload.group_message_id`. */
-  groupMessageId: string;
-  status: string | null;
-  /** performance.now() in this process when the first copy arrived. */
-  firstAt: number;
-  copies: number;
-}
-
-export interface WebhookReceiver {
-  url: string;
-  /** Deduplicated by event id. */
-  readonly events: Map<string, ReceivedEvent>;
-  /** recipient id → the message.finalized events received for it (distinct event ids). */
-  readonly finalized: Map<string, ReceivedEvent[]>;
-  /** Every POST, duplicates included. */
-  posts(): number;
-  /** Bodies that were not a readable event. */
-  malformed(): number;
-  /** TCP connections accepted so far (keep-alive reuse shows as far fewer than posts). */
-  connections(): number;
-  close(): Promise<void>;
-}
-
-interface EventBody {
-  data?: {
-    id?: unknown;
-    event_type?: unknown;
-    payload?: { id?: unknown; group_message_id?: unknown; to?: Array<{ status?: unknown }> };
-  };
-}
-
-/**
- * An HTTP server on 127.0.0.1 taking webhook POSTs: answers 200 at once and records each event by
- * its id. `onFinalized` is called once per new message.finalized event.
- */
-export async function startWebhookReceiver(
-  opts: { onFinalized?(event: ReceivedEvent): void } = {},
-): Promise<WebhookReceiver> {
-  const events = new Map<string, ReceivedEvent>();
-  const finalized = new Map<string, ReceivedEvent[]>();
-  let posts = 0;
-  let malformed = 0;
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = performance.now();
-      posts++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      let body: EventBody;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EventBody;
-      } catch {
-        malformed++;
-        return;
-      }
-      const d = body.data;
-      if (
-        typeof d?.id !== 'string' ||
-        typeof d.event_type !== 'string' ||
-        typeof d.payload?.id !== 'string'
-      ) {
-        malformed++;
-        return;
-      }
-      const seen = events.get(d.id);
-      if (seen) {
-        seen.copies++;
-        return;
-      }
-      const status = d.payload.to?.[0]?.status;
-      const event: ReceivedEvent = {
-        id: d.id,
-        eventType: d.event_type,
-        recipientId: d.payload.id,
-        groupMessageId: typeof d.payload.group_message_id === 'string' ? d.payload.group_message_id : '',
-        status: typeof status === 'string' ? status : null,
-        firstAt: at,
-        copies: 1,
-      };
-      events.set(event.id, event);
-      if (event.eventType === 'message.finalized') {
-        const list = finalized.get(event.recipientId);
-        if (list) list.push(event);
-        else finalized.set(event.recipientId, [event]);
-        opts.onFinalized?.(event);
-      }
-    });
-  });
-  let connections = 0;
-  server.on('connection', () => {
-    connections++;
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}/webhooks`,
-    events,
-    finalized,
-    posts: () => posts,
-    malformed: () => malformed,
-    connections: () => connections,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** The body of the `i`th test message: a sandbox sender and three ordinary (always delivered) numbers. */
 export function groupMmsBody(i: number, webhookUrl: string, senders: string[]): Record<string, unknown> {
