@@ -29,6 +29,8 @@ const WARMUP = { connections: 10, duration: 2, pipelining: 1 } as const;
 
 interface Figures {
   requests_per_second: number;
+  /** CPU time per completed request: the server process (all its threads) and this process (autocannon). */
+  cpu_us_per_request: { server: number; client: number };
   total_2xx: number;
   non_2xx: number;
   errors: number;
@@ -36,9 +38,36 @@ interface Figures {
   latency_ms: { p50: number; p99: number; average: number; max: number };
 }
 
-function figures(r: autocannon.Result): Figures {
+/** CPU microseconds a process has used so far (user + system, all threads), from /proc (USER_HZ = 100). */
+function processCpuMicros(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+interface Measured {
+  result: autocannon.Result;
+  serverCpuUs: number;
+  clientCpuUs: number;
+}
+
+/** One autocannon run, with the CPU the server process and this process used during it. */
+async function measured(serverPid: number, run: () => Promise<autocannon.Result>): Promise<Measured> {
+  const server0 = processCpuMicros(serverPid);
+  const client0 = process.cpuUsage();
+  const result = await run();
+  const client = process.cpuUsage(client0);
+  return {
+    result,
+    serverCpuUs: processCpuMicros(serverPid) - server0,
+    clientCpuUs: client.user + client.system,
+  };
+}
+
+function figures({ result: r, serverCpuUs, clientCpuUs }: Measured): Figures {
+  const perRequest = (us: number) => Math.round(us / Math.max(1, r.requests.total));
   return {
     requests_per_second: Math.round(r.requests.average),
+    cpu_us_per_request: { server: perRequest(serverCpuUs), client: perRequest(clientCpuUs) },
     total_2xx: r['2xx'],
     non_2xx: r.non2xx,
     errors: r.errors,
@@ -114,10 +143,10 @@ async function run(): Promise<void> {
 
     // (a) bare Fastify
     const echo = await startEchoServer();
-    let fastifyResult: autocannon.Result;
+    let fastifyResult: Measured;
     try {
       await load(`${echo.url}/echo`, WARMUP, json, body);
-      fastifyResult = await load(`${echo.url}/echo`, SETTINGS, json, body);
+      fastifyResult = await measured(echo.child.pid!, () => load(`${echo.url}/echo`, SETTINGS, json, body));
     } finally {
       await echo.stop();
     }
@@ -129,11 +158,13 @@ async function run(): Promise<void> {
     });
     const auth = { ...json, authorization: `Bearer ${sandbox.apiKey}` };
     let warmup: autocannon.Result;
-    let gatewayResult: autocannon.Result;
-    let readResult: autocannon.Result;
+    let gatewayResult: Measured;
+    let readResult: Measured;
     try {
       warmup = await load(`${gateway.url}/v2/messages/group_mms`, WARMUP, auth, body);
-      gatewayResult = await load(`${gateway.url}/v2/messages/group_mms`, SETTINGS, auth, body);
+      gatewayResult = await measured(gateway.child.pid!, () =>
+        load(`${gateway.url}/v2/messages/group_mms`, SETTINGS, auth, body),
+      );
       // For scale: reading one of those messages back costs the same HTTP, auth and rendering of the
       // same record, with two indexed reads instead of the writes.
       const sent = await fetch(`${gateway.url}/v2/messages/group_mms`, {
@@ -142,9 +173,9 @@ async function run(): Promise<void> {
         body,
       });
       const { data } = (await sent.json()) as { data: { id: string } };
-      readResult = await load(`${gateway.url}/v2/messages/${data.id}`, SETTINGS, {
-        authorization: auth.authorization,
-      });
+      readResult = await measured(gateway.child.pid!, () =>
+        load(`${gateway.url}/v2/messages/${data.id}`, SETTINGS, { authorization: auth.authorization }),
+      );
     } finally {
       gateway.kill('SIGTERM');
       await gateway.exited;
@@ -177,7 +208,7 @@ async function run(): Promise<void> {
       gateway_get_message: c,
       ratio_get_message_to_fastify: round(c.requests_per_second / a.requests_per_second, 3),
       stored_send_jobs: storedJobs,
-      acknowledged_2xx: warmup['2xx'] + gatewayResult['2xx'] + 1,
+      acknowledged_2xx: warmup['2xx'] + gatewayResult.result['2xx'] + 1,
       durability:
         'A 200 means the message, its recipients and its send job are committed. SQLite WAL with synchronous=NORMAL: commits survive a process crash, not necessarily a power loss.',
     };
@@ -185,7 +216,7 @@ async function run(): Promise<void> {
     fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
 
     const row = (name: string, f: Figures) =>
-      `${name.padEnd(26)} ${String(f.requests_per_second).padStart(8)} req/s   p50 ${String(f.latency_ms.p50).padStart(4)} ms   p99 ${String(f.latency_ms.p99).padStart(4)} ms   non-2xx ${f.non_2xx}   errors ${f.errors}`;
+      `${name.padEnd(26)} ${String(f.requests_per_second).padStart(8)} req/s   CPU/req server ${String(f.cpu_us_per_request.server).padStart(4)} µs client ${String(f.cpu_us_per_request.client).padStart(3)} µs   p50 ${String(f.latency_ms.p50).padStart(4)} ms   p99 ${String(f.latency_ms.p99).padStart(4)} ms   non-2xx ${f.non_2xx}   errors ${f.errors}`;
     process.stdout.write(
       [
         `autocannon: ${SETTINGS.connections} connections, ${SETTINGS.duration} s, pipelining ${SETTINGS.pipelining} (after a ${WARMUP.duration} s warm-up); ${result.machine.cpus} CPUs shared by client and server; 1-min load average ${result.machine.loadavg_1m_before} → ${result.machine.loadavg_1m_after}`,

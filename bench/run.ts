@@ -16,6 +16,7 @@ const BENCHES: Array<{ name: string; load: () => Promise<{ bench: Bench }> }> = 
   { name: 'accept', load: () => import('./accept.ts') },
   { name: 'e2e', load: () => import('./e2e.ts') },
   { name: 'postgres', load: () => import('./postgres.ts') },
+  { name: 'store-floor', load: () => import('./store-floor.ts') },
 ];
 
 async function main(): Promise<void> {
