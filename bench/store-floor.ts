@@ -3,7 +3,8 @@
  * the message, 3 recipients and the send job in one transaction) called directly on the gateway's
  * SQLite store, 20 at a time as 50 HTTP connections would, on a fresh database file. Also reading a
  * message back (`getForOrganization`: 2 statements). Prints microseconds of this process's CPU per
- * operation and the rate this cost alone would allow on one core.
+ * operation, how much of it was spent inside SQLite statement calls (the native floor), and the rate
+ * this cost alone would allow on one core.
  *
  * It tells how much of the accept bench's per-request budget the required writes already take: at a
  * ratio of 0.5 to a bare endpoint doing R req/s, the whole request must cost at most 2/R seconds.
@@ -11,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { createGroupMms, type SendDeps } from '../src/messages/create-group-mms.ts';
 import { analyzeText } from '../src/messages/encoding.ts';
 import { groupMmsRequestSchema } from '../src/messages/group-mms-schema.ts';
@@ -27,6 +29,25 @@ const RESULTS_FILE = path.join(HERE, 'results', 'store-floor.json');
 const MESSAGES = envNumber('STORE_FLOOR_N', 40_000);
 const IN_FLIGHT = 20;
 
+/** Time spent inside better-sqlite3's statement calls (native SQLite work), summed over this process. */
+let sqliteNs = 0n;
+function timeSqliteStatements(): void {
+  const probe = new Database(':memory:');
+  const statement = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, unknown>;
+  probe.close();
+  for (const method of ['run', 'get', 'all']) {
+    const original = statement[method] as (...args: unknown[]) => unknown;
+    statement[method] = function (this: unknown, ...args: unknown[]) {
+      const started = process.hrtime.bigint();
+      try {
+        return original.apply(this, args);
+      } finally {
+        sqliteNs += process.hrtime.bigint() - started;
+      }
+    };
+  }
+}
+
 const cpuMicros = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -34,6 +55,7 @@ const cpuMicros = () => {
 
 async function measure(n: number, inFlight: number, op: () => Promise<unknown>) {
   const cpu0 = cpuMicros();
+  const sqlite0 = sqliteNs;
   const t0 = performance.now();
   for (let done = 0; done < n; done += inFlight) {
     await Promise.all(Array.from({ length: Math.min(inFlight, n - done) }, op));
@@ -43,12 +65,14 @@ async function measure(n: number, inFlight: number, op: () => Promise<unknown>) 
   return {
     operations: n,
     cpu_us_per_operation: Math.round(cpuUsPerOp * 10) / 10,
+    in_sqlite_us_per_operation: Math.round(Number(sqliteNs - sqlite0) / 100 / n) / 10,
     wall_us_per_operation: Math.round(((wallMs * 1000) / n) * 10) / 10,
     rate_on_one_core_per_s: Math.round(1e6 / cpuUsPerOp),
   };
 }
 
 async function run(): Promise<void> {
+  timeSqliteStatements();
   const dataDir = makeTempDir('mms-gateway-store-floor-');
   try {
     const store = await openStore({ dataDir });
@@ -90,7 +114,7 @@ async function run(): Promise<void> {
     fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
     fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
     const row = (name: string, f: typeof writes) =>
-      `${name.padEnd(34)} ${String(f.cpu_us_per_operation).padStart(7)} µs CPU each   ${String(f.rate_on_one_core_per_s).padStart(7)}/s on one core`;
+      `${name.padEnd(34)} ${String(f.cpu_us_per_operation).padStart(7)} µs CPU each (${f.in_sqlite_us_per_operation} µs inside SQLite statements)   ${String(f.rate_on_one_core_per_s).padStart(7)}/s on one core`;
     process.stdout.write(
       [
         `${MESSAGES} operations, ${IN_FLIGHT} in flight, one process`,
