@@ -389,7 +389,7 @@ for (const { name, open } of storesUnderTest()) {
             (await store.jobs.claim('w2', 10, LEASE_MS, T0 + 1_000)).map((j) => j.payload.n),
             ['later'],
           );
-          // Leased jobs don't count (a dead worker's are found by the regular poll): the next is 'future'.
+          // Leased jobs don't count (a dead worker's are handed back by the next claim): the next is 'future'.
           assert.equal(await store.jobs.nextRunAt(), T0 + 60_000);
         }),
       );

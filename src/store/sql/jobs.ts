@@ -44,8 +44,10 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
      * out (their worker died or stalled) are handed back first, so those jobs are claimable again.
      */
     async claim(workerId: string, limit: number, leaseMs: number, now: number): Promise<JobRecord[]> {
+      // Skipping rows another node holds: no waits, and no deadlock with a live owner extending them.
       await db.run(
-        'UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE locked_by IS NOT NULL AND locked_until < ?',
+        `UPDATE jobs SET locked_by = NULL, locked_until = NULL
+         WHERE id IN (SELECT id FROM jobs WHERE locked_by IS NOT NULL AND locked_until < ? ${lockClause})`,
         [now],
       );
       const rows = await db.all<JobRow>(
