@@ -27,16 +27,24 @@ export const WORK_CHANNEL = 'mms_gateway_jobs';
 export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
   // PostgreSQL: concurrent claimers skip each other's rows instead of waiting on them.
   const lockClause = dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+  const insertJob = `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key)
+    VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (unique_key) DO NOTHING`;
+  // PostgreSQL: the NOTIFY that wakes idle workers rides on the insert (one round trip). It is
+  // delivered when the enqueuing transaction commits, never for a rollback, once per transaction.
+  const enqueueSql =
+    dialect === 'postgres'
+      ? `WITH queued AS (${insertJob} RETURNING id) SELECT pg_notify('${WORK_CHANNEL}', '') FROM queued`
+      : insertJob;
 
   return {
     async enqueue(job: NewJob, now: number): Promise<void> {
-      await db.run(
-        `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key)
-         VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (unique_key) DO NOTHING`,
-        [job.queue, JSON.stringify(job.payload), job.runAt ?? now, now, job.uniqueKey ?? null],
-      );
-      // Delivered when the enqueuing transaction commits (never for a rollback), once per transaction.
-      if (dialect === 'postgres') await db.run(`SELECT pg_notify('${WORK_CHANNEL}', '')`);
+      await db.run(enqueueSql, [
+        job.queue,
+        JSON.stringify(job.payload),
+        job.runAt ?? now,
+        now,
+        job.uniqueKey ?? null,
+      ]);
     },
 
     /**

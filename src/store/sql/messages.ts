@@ -74,28 +74,28 @@ export function messagesRepo(db: SqlExecutor) {
           m.valid_until,
         ],
       );
-      for (const r of recipients) {
-        await db.run(
-          `INSERT INTO message_recipients (id, message_id, position, phone_number, carrier, line_type, status,
-             carrier_message_id, cost, errors, sent_at, completed_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            r.id,
-            r.message_id,
-            r.position,
-            r.phone_number,
-            r.carrier,
-            r.line_type,
-            r.status,
-            r.carrier_message_id,
-            r.cost ? JSON.stringify(r.cost) : null,
-            JSON.stringify(r.errors),
-            r.sent_at,
-            r.completed_at,
-            r.updated_at,
-          ],
-        );
-      }
+      if (recipients.length === 0) return;
+      // One statement for all recipients: one round trip on PostgreSQL.
+      await db.run(
+        `INSERT INTO message_recipients (id, message_id, position, phone_number, carrier, line_type, status,
+           carrier_message_id, cost, errors, sent_at, completed_at, updated_at)
+         VALUES ${recipients.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        recipients.flatMap((r) => [
+          r.id,
+          r.message_id,
+          r.position,
+          r.phone_number,
+          r.carrier,
+          r.line_type,
+          r.status,
+          r.carrier_message_id,
+          r.cost ? JSON.stringify(r.cost) : null,
+          JSON.stringify(r.errors),
+          r.sent_at,
+          r.completed_at,
+          r.updated_at,
+        ]),
+      );
     },
 
     /** The group message, when it belongs to the organization (undefined otherwise). */
