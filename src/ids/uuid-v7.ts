@@ -14,7 +14,8 @@ let counter = 0;
  * the end of a primary-key B-tree instead of landing on a random page, so a commit dirties a few
  * pages rather than one per row.
  */
-export function uuidV7(now: number = Date.now()): string {
+export function uuidV7(clock: number = Date.now()): string {
+  const now = Number.isSafeInteger(clock) && clock >= 0 ? clock : Date.now();
   if (poolOffset + 16 > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;

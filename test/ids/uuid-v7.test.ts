@@ -22,3 +22,14 @@ test('ids sort in creation order, within one millisecond and across a clock step
   assert.deepEqual([...ids].sort(), ids);
   assert.equal(new Set(ids).size, ids.length);
 });
+
+test('a clock value that is no time (NaN, negative) falls back to the real clock', () => {
+  const before = Date.now();
+  for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+    const id = uuidV7(bad);
+    assert.match(id, FORMAT);
+    const ms = Number.parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+    // The generator never goes back in time, and the test above moved it a minute ahead.
+    assert.ok(ms >= before && ms <= Date.now() + 120_000, `${bad} gave ${new Date(ms).toISOString()}`);
+  }
+});
