@@ -14,15 +14,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { openStore } from '../src/store/open-store.ts';
 import { makeTempDir, seedSandbox, spawnGateway } from '../test/support/gateway.ts';
+import { procCpuSeconds } from './proc-cpu.ts';
+import { machineBasics, writeResults } from './results-file.ts';
 import type { Bench } from './run.ts';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS_FILE = path.join(HERE, 'results', 'accept.json');
 
 const SETTINGS = { connections: 50, duration: 10, pipelining: 1 } as const;
 const WARMUP = { connections: 10, duration: 2, pipelining: 1 } as const;
@@ -38,12 +36,6 @@ interface Figures {
   latency_ms: { p50: number; p99: number; average: number; max: number };
 }
 
-/** CPU microseconds a process has used so far (user + system, all threads), from /proc (USER_HZ = 100). */
-function processCpuMicros(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
 interface Measured {
   result: autocannon.Result;
   serverCpuUs: number;
@@ -52,13 +44,13 @@ interface Measured {
 
 /** One autocannon run, with the CPU the server process and this process used during it. */
 async function measured(serverPid: number, run: () => Promise<autocannon.Result>): Promise<Measured> {
-  const server0 = processCpuMicros(serverPid);
+  const server0 = procCpuSeconds(serverPid);
   const client0 = process.cpuUsage();
   const result = await run();
   const client = process.cpuUsage(client0);
   return {
     result,
-    serverCpuUs: processCpuMicros(serverPid) - server0,
+    serverCpuUs: (procCpuSeconds(serverPid) - server0) * 1e6,
     clientCpuUs: client.user + client.system,
   };
 }
@@ -194,9 +186,7 @@ async function run(): Promise<void> {
       bench: 'accept',
       date: new Date().toISOString(),
       machine: {
-        node: process.version,
-        platform: `${os.platform()} ${os.arch()}`,
-        cpus: os.availableParallelism(),
+        ...machineBasics(),
         // The machine may be shared: a 1-minute load average well above `cpus` makes every figure low.
         loadavg_1m_before: round(loadBefore),
         loadavg_1m_after: round(os.loadavg()[0]!),
@@ -212,8 +202,7 @@ async function run(): Promise<void> {
       durability:
         'A 200 means the message, its recipients and its send job are committed. SQLite WAL with synchronous=NORMAL: commits survive a process crash, not necessarily a power loss.',
     };
-    fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
+    const written = writeResults('accept', result);
 
     const row = (name: string, f: Figures) =>
       `${name.padEnd(26)} ${String(f.requests_per_second).padStart(8)} req/s   CPU/req server ${String(f.cpu_us_per_request.server).padStart(4)} µs client ${String(f.cpu_us_per_request.client).padStart(3)} µs   p50 ${String(f.latency_ms.p50).padStart(4)} ms   p99 ${String(f.latency_ms.p99).padStart(4)} ms   non-2xx ${f.non_2xx}   errors ${f.errors}`;
@@ -227,7 +216,7 @@ async function run(): Promise<void> {
         `ratio GET message / fastify: ${result.ratio_get_message_to_fastify}`,
         `stored send jobs ${storedJobs} ≥ acknowledged 2xx ${result.acknowledged_2xx}`,
         `durability: ${result.durability}`,
-        `written to ${path.relative(process.cwd(), RESULTS_FILE)}`,
+        `written to ${written}`,
         '',
       ].join('\n'),
     );

@@ -21,16 +21,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { createApiClient, groupMmsBody, percentile, waitUntil } from '../test/support/crash-harness.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { CLI_ENTRY, makeTempDir, REPO_ROOT, seedSandbox } from '../test/support/gateway.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { envNumber } from './env.ts';
+import { procCpuSeconds } from './proc-cpu.ts';
+import { machineBasics, writeResults } from './results-file.ts';
 import type { Bench } from './run.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS_FILE = path.join(HERE, 'results', 'e2e.json');
 const RECIPIENTS = 3;
 
 const SETTINGS = {
@@ -56,18 +56,6 @@ interface BenchGateway {
   cpuSeconds(): number;
   stop(): Promise<void>;
   output(): string;
-}
-
-function procCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm) ".
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Starts the gateway; a port taken between picking and binding it (other processes) means a retry. */
@@ -612,9 +600,7 @@ export async function runE2eBench(): Promise<Record<string, unknown>> {
     bench: 'e2e',
     date: new Date().toISOString(),
     machine: {
-      node: process.version,
-      platform: `${os.platform()} ${os.arch()}`,
-      cpus: os.availableParallelism(),
+      ...machineBasics(),
       loadavg_before: loadBefore.map((l) => round(l, 2)),
       loadavg_after: os.loadavg().map((l) => round(l, 2)),
     },
@@ -640,12 +626,11 @@ export async function runE2eBench(): Promise<Record<string, unknown>> {
     profile,
     bench_wall_s: Math.round((Date.now() - startedAt) / 1000),
   };
-  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
+  const written = writeResults('e2e', result);
   log(
     `targets: p50 ≤ ${targets.p50_ms} ms ${result.verdict.p50_met ? 'met' : 'NOT met'}, p99 ≤ ${targets.p99_ms} ms ${result.verdict.p99_met ? 'met' : 'NOT met'}, ≥ ${targets.messages_per_s} msg/s ${result.verdict.throughput_met ? 'met' : 'NOT met'}`,
   );
-  log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  log(`written to ${written}`);
   return result;
 }
 

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { openStore } from '../src/store/open-store.ts';
@@ -12,10 +11,10 @@ import { makeTempDir, type SpawnedGateway, spawnGateway } from '../test/support/
 import { type PostgresServer, startPostgresServer } from '../test/support/postgres-server.ts';
 import { startWebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { envNumber } from './env.ts';
+import { procCpuSeconds } from './proc-cpu.ts';
+import { machineBasics, writeResults } from './results-file.ts';
 import type { Bench } from './run.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS_FILE = path.join(HERE, 'results', 'postgres.json');
 const RECIPIENTS = 3;
 
 const SETTINGS = {
@@ -31,17 +30,6 @@ const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** di
 
 // ---------------------------------------------------------------------------------------------------
 // CPU accounting from /proc
-
-function procCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 function machineBusySeconds(): number {
@@ -431,9 +419,7 @@ async function run(): Promise<void> {
     bench: 'postgres',
     date: new Date().toISOString(),
     machine: {
-      node: process.version,
-      platform: `${os.platform()} ${os.arch()}`,
-      cpus: os.availableParallelism(),
+      ...machineBasics(),
       cpu_model: os.cpus()[0]?.model ?? null,
       memory_gb: round(os.totalmem() / 2 ** 30, 1),
       loadavg_before: loadBefore.map((l) => round(l, 2)),
@@ -452,8 +438,7 @@ async function run(): Promise<void> {
     ratios,
     bench_wall_s: Math.round((Date.now() - startedAt) / 1000),
   };
-  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
+  const written = writeResults('postgres', result);
 
   const cell = (v: number, w = 12) => String(v).padStart(w);
   log('');
@@ -472,7 +457,7 @@ async function run(): Promise<void> {
   log(
     `${result.machine.cpus} CPUs shared by everything; load average ${result.machine.loadavg_before.join(' ')} → ${result.machine.loadavg_after.join(' ')}; ${result.bench_wall_s} s`,
   );
-  log(`written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  log(`written to ${written}`);
 
   const bad = [
     ...Object.entries(accept)

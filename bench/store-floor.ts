@@ -10,8 +10,6 @@
  * ratio of 0.5 to a bare endpoint doing R req/s, the whole request must cost at most 2/R seconds.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createGroupMms, type SendDeps } from '../src/messages/create-group-mms.ts';
 import { analyzeText } from '../src/messages/encoding.ts';
@@ -22,10 +20,9 @@ import { openStore } from '../src/store/open-store.ts';
 import { bootstrapSandbox } from '../src/tenants/bootstrap.ts';
 import { makeTempDir } from '../test/support/gateway.ts';
 import { envNumber } from './env.ts';
+import { machineBasics, writeResults } from './results-file.ts';
 import type { Bench } from './run.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const RESULTS_FILE = path.join(HERE, 'results', 'store-floor.json');
 const MESSAGES = envNumber('STORE_FLOOR_N', 40_000);
 const IN_FLIGHT = 20;
 
@@ -105,14 +102,13 @@ async function run(): Promise<void> {
     const result = {
       bench: 'store-floor',
       date: new Date().toISOString(),
-      node: process.version,
+      machine: machineBasics(),
       storage: 'sqlite wal synchronous=NORMAL, the gateway store as opened by the gateway',
       in_flight: IN_FLIGHT,
       accept_without_http: writes,
       read_back_without_http: reads,
     };
-    fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
+    const written = writeResults('store-floor', result);
     const row = (name: string, f: typeof writes) =>
       `${name.padEnd(34)} ${String(f.cpu_us_per_operation).padStart(7)} µs CPU each (${f.in_sqlite_us_per_operation} µs inside SQLite statements)   ${String(f.rate_on_one_core_per_s).padStart(7)}/s on one core`;
     process.stdout.write(
@@ -120,7 +116,7 @@ async function run(): Promise<void> {
         `${MESSAGES} operations, ${IN_FLIGHT} in flight, one process`,
         row('createGroupMms (3 recipients)', writes),
         row('getForOrganization (read back)', reads),
-        `written to ${path.relative(process.cwd(), RESULTS_FILE)}`,
+        `written to ${written}`,
         '',
       ].join('\n'),
     );

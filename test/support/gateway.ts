@@ -162,17 +162,7 @@ export async function createTenant(
   });
   const numbers: string[] = [];
   while (numbers.length < (opts.numberCount ?? 2)) {
-    const phone = randomSenderNumber();
-    const added = await store.numbers.add({
-      id: randomUUID(),
-      organization_id: organizationId,
-      phone_number: phone,
-      messaging_profile_id: profileId,
-      tags: [],
-      created_at: now,
-      updated_at: now,
-    });
-    if (added) numbers.push(phone);
+    numbers.push((await addNumber(store, organizationId, profileId)).phone_number);
   }
   return { organizationId, apiKey, profileId, numbers };
 }
