@@ -1,16 +1,6 @@
+import { recordDeliveryReport } from '../pipeline/record-delivery-report.ts';
 import type { Store } from '../store/store.ts';
 import type { SimulatorLedger } from './simulator.ts';
-import type { DeliveryReport } from './types.ts';
-
-export const CARRIER_REPORT_QUEUE = 'carrier.report';
-
-/** A delivery report as stored in a queue job's payload. */
-export interface StoredReport {
-  carrierMessageId: string;
-  status: DeliveryReport['status'];
-  error: DeliveryReport['error'] | null;
-  occurredAt: string;
-}
 
 /**
  * The simulator's durable memory, kept in the gateway's database: its book of submissions, and its
@@ -27,21 +17,7 @@ export function createStoreLedger(store: Store, onScheduled: () => void): Simula
         created_at: new Date().toISOString(),
       }),
     async scheduleReport(report, at) {
-      const payload: StoredReport = {
-        carrierMessageId: report.carrierMessageId,
-        status: report.status,
-        error: report.error ?? null,
-        occurredAt: report.occurredAt.toISOString(),
-      };
-      await store.jobs.enqueue(
-        {
-          queue: CARRIER_REPORT_QUEUE,
-          payload: { ...payload },
-          runAt: at.getTime(),
-          uniqueKey: `report:${report.carrierMessageId}`,
-        },
-        Date.now(),
-      );
+      await recordDeliveryReport(store, report, Date.now(), at.getTime());
       onScheduled();
     },
   };

@@ -46,6 +46,11 @@ export type FinalDeliveryStatus = 'delivered' | 'delivery_failed' | 'delivery_un
 
 export interface DeliveryReport {
   carrierMessageId: string;
+  /**
+   * The recipient's E.164 number, for carriers whose message id is shared by every recipient of one
+   * submission (MM7's MessageID): the report then matches the recipient by id and number.
+   */
+  phoneNumber?: string;
   status: FinalDeliveryStatus;
   error?: CarrierError;
   occurredAt: Date;

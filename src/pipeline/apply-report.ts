@@ -1,8 +1,8 @@
-import { CARRIER_REPORT_QUEUE, type StoredReport } from '../carriers/store-ledger.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { Store } from '../store/store.ts';
 import { finalizeRecipients } from './recipient-transitions.ts';
+import { CARRIER_REPORT_QUEUE, type StoredReport } from './record-delivery-report.ts';
 
 /**
  * `carrier.report`: a delivery report from the carrier moves its recipient from `sent` to its final
@@ -15,7 +15,10 @@ export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySc
     queue: CARRIER_REPORT_QUEUE,
     async run(control) {
       const report = control.job.payload as unknown as StoredReport;
-      const recipient = await store.messages.findRecipientByCarrierId(report.carrierMessageId);
+      const recipient = await store.messages.findRecipientByCarrierId(
+        report.carrierMessageId,
+        report.phoneNumber,
+      );
       if (!recipient) {
         const delay = nextRetryDelay(deps.unmatchedRetry, control.job.attempts);
         if (delay === null) return control.complete();

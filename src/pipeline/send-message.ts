@@ -12,7 +12,8 @@ import { finalizeRecipients } from './recipient-transitions.ts';
 
 export interface SendMessageDeps {
   store: Store;
-  connector: CarrierConnector;
+  /** The connector that takes this message: its profile's route, or the default connector. */
+  connectorFor(message: MessageRecord): Promise<CarrierConnector>;
   mediaStore: MediaStore;
   fetchMedia(urls: string[]): Promise<FetchMessageMediaResult>;
   carrierRetry: RetrySchedule;
@@ -35,7 +36,7 @@ async function mediaReady(media: MediaItem[], store: MediaStore): Promise<boolea
  * so a retry after a crash resubmits with the same idempotency key.
  */
 export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
-  const { store, connector } = deps;
+  const { store } = deps;
   return {
     queue: SEND_QUEUE,
     async run(control) {
@@ -94,6 +95,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       });
       const sending: MessageRecord = { ...message, media };
 
+      const connector = await deps.connectorFor(message);
       const result = await connector.submit({
         idempotencyKey: message.id,
         messageId: message.id,

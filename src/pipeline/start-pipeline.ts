@@ -54,7 +54,7 @@ export function startPipeline(
     handlers: [
       sendMessageHandler({
         store,
-        connector,
+        connectorFor: async () => connector,
         mediaStore,
         carrierRetry: scale(CARRIER_RETRY_SCHEDULE),
         fetchMedia: (urls) =>

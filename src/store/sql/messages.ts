@@ -128,10 +128,19 @@ export function messagesRepo(db: SqlExecutor) {
       return m && { message: messageFromRow(m), recipient: recipientFromRow(r) };
     },
 
-    async findRecipientByCarrierId(carrierMessageId: string): Promise<RecipientRecord | undefined> {
-      const r = await db.get<RecipientRow>('SELECT * FROM message_recipients WHERE carrier_message_id = ?', [
-        carrierMessageId,
-      ]);
+    /** With `phoneNumber`, for carriers that give one id to every recipient of a submission (MM7). */
+    async findRecipientByCarrierId(
+      carrierMessageId: string,
+      phoneNumber?: string,
+    ): Promise<RecipientRecord | undefined> {
+      const r = phoneNumber
+        ? await db.get<RecipientRow>(
+            'SELECT * FROM message_recipients WHERE carrier_message_id = ? AND phone_number = ?',
+            [carrierMessageId, phoneNumber],
+          )
+        : await db.get<RecipientRow>('SELECT * FROM message_recipients WHERE carrier_message_id = ?', [
+            carrierMessageId,
+          ]);
       return r && recipientFromRow(r);
     },
 
