@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import type { Config } from './config/config.ts';
+import { createFileMediaStore } from './media/media-store.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
 import { parseE164 } from './numbers/e164.ts';
@@ -52,6 +54,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         rates,
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         publicKey: async () => signingKey.publicKey,
+        media: createFileMediaStore(path.join(config.dataDir, 'media')),
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),

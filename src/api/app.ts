@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { bearerAuth } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { installErrorHandler } from './error-handler.ts';
+import { mediaRoutes } from './routes/media.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
@@ -43,6 +44,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/v2/public_key', async () => ({ data: { public_key: await ctx.publicKey() } }));
+
+  mediaRoutes(app, ctx.media);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx.auth));

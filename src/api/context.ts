@@ -1,3 +1,4 @@
+import type { MediaStore } from '../media/media-store.ts';
 import type { SendDeps } from '../messages/create-group-mms.ts';
 import type { RateTable } from '../messages/pricing.ts';
 import type { Store } from '../store/store.ts';
@@ -12,4 +13,6 @@ export interface ApiContext {
   countryOf(e164: string): string | null;
   /** Base64 of the raw Ed25519 public key webhooks are signed with. */
   publicKey(): Promise<string>;
+  /** Content-addressed media the gateway stores and serves at `/media/<sha256>`. */
+  media: MediaStore;
 }

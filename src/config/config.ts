@@ -50,6 +50,10 @@ const envSchema = z.object({
   SIMULATOR_CARRIER_DOWN_ATTEMPTS: z.coerce.number().int().min(0).default(2),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
+  PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
+    .optional(),
 });
 
 export type Role = 'api' | 'worker';
@@ -72,6 +76,11 @@ export interface Config {
   webhookTimeoutMs: number;
   /** Multiplies every retry delay: 1 in production, smaller in tests and benchmarks. */
   retryScale: number;
+  /**
+   * The address the outside world reaches this gateway at (media links, upstream callbacks), without
+   * a trailing slash. Unset: the address the API listens on.
+   */
+  publicUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -110,5 +119,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     retryScale: e.RETRY_SCALE,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
   };
 }
