@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
+import { createFailedAuthLimiter } from './api/failed-auth-limiter.ts';
 import type { Config } from './config/config.ts';
 import { createFileMediaStore } from './media/media-store.ts';
 import { analyzeText } from './messages/encoding.ts';
@@ -15,7 +16,8 @@ import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { createAuthenticator } from './tenants/api-keys.ts';
 import { bootstrapSandbox, type SandboxInfo, sandboxBanner } from './tenants/bootstrap.ts';
-import { ensureSigningKey } from './webhooks/signing-key-store.ts';
+import { createRateLimiter } from './tenants/rate-limiter.ts';
+import { ensureOrganizationSigningKeys } from './webhooks/organization-signing-keys.ts';
 
 export interface Gateway {
   store: Store;
@@ -24,7 +26,6 @@ export interface Gateway {
   /** The API's base URL when the api role runs. */
   url: string | null;
   sandbox: SandboxInfo | null;
-  publicKey: string;
   close(): Promise<void>;
 }
 
@@ -32,7 +33,12 @@ export interface Gateway {
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const sandbox = config.bootstrap ? await bootstrapSandbox(store) : null;
-  const signingKey = await ensureSigningKey(store);
+  const keysCreated = await ensureOrganizationSigningKeys(store);
+  if (keysCreated > 0)
+    logger.info(
+      { organizations: keysCreated },
+      'created webhook signing keys for organizations that had none',
+    );
 
   const lookup = createNumberLookup({
     table: loadPrefixTable(config.prefixTableFile ?? DEMO_PREFIX_TABLE_URL),
@@ -40,7 +46,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const rates: RateTable | null = config.rateTableFile ? loadRateTable(config.rateTableFile) : null;
 
   const workers: WorkerPool | null = config.roles.includes('worker')
-    ? startPipeline(config, store, signingKey, logger)
+    ? startPipeline(config, store, logger)
     : null;
   const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
 
@@ -50,10 +56,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     app = buildApp(
       {
         store,
-        auth: createAuthenticator(store),
+        auth: createAuthenticator(store, {
+          ttlMs: config.apiKeyCacheTtlMs,
+          onError: (err) => logger.warn({ err }, 'could not record when an API key was last used'),
+        }),
+        failedAuth: createFailedAuthLimiter(config.rateLimit.authFailuresPerIpPerMinute),
+        rateLimiter: createRateLimiter(store, config.rateLimit),
         rates,
         countryOf: (e164) => parseE164(e164)?.country ?? null,
-        publicKey: async () => signingKey.publicKey,
         media: createFileMediaStore(path.join(config.dataDir, 'media')),
         send: {
           store,
@@ -70,7 +80,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     url = address;
   }
 
-  logger.info({ publicKey: signingKey.publicKey, url, roles: config.roles }, 'gateway started');
+  logger.info({ url, roles: config.roles }, 'gateway started');
   if (sandbox && url) logger.info(`\n${sandboxBanner(sandbox, url)}`);
 
   let closed = false;
@@ -80,7 +90,6 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     app,
     url,
     sandbox,
-    publicKey: signingKey.publicKey,
     async close() {
       if (closed) return;
       closed = true;

@@ -7,6 +7,7 @@ import { mediaRoutes } from './routes/media.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
+import { publicKeyRoutes } from './routes/public-key.ts';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -43,15 +44,15 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   }
 
   app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/v2/public_key', async () => ({ data: { public_key: await ctx.publicKey() } }));
 
   mediaRoutes(app, ctx.media);
 
   app.register(async (authed) => {
-    authed.addHook('onRequest', bearerAuth(ctx.auth));
+    authed.addHook('onRequest', bearerAuth(ctx));
     messageRoutes(authed, ctx);
     profileRoutes(authed, ctx);
     phoneNumberRoutes(authed, ctx);
+    publicKeyRoutes(authed, ctx);
   });
 
   return app;

@@ -3,16 +3,18 @@ import type { SendDeps } from '../messages/create-group-mms.ts';
 import type { RateTable } from '../messages/pricing.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator } from '../tenants/api-keys.ts';
+import type { RateLimiter } from '../tenants/rate-limiter.ts';
+import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
 
 /** What the HTTP layer needs from the rest of the gateway. */
 export interface ApiContext {
   store: Store;
   auth: Authenticator;
+  failedAuth: FailedAuthLimiter;
+  rateLimiter: RateLimiter;
   send: SendDeps;
   rates: RateTable | null;
   countryOf(e164: string): string | null;
-  /** Base64 of the raw Ed25519 public key webhooks are signed with. */
-  publicKey(): Promise<string>;
   /** Content-addressed media the gateway stores and serves at `/media/<sha256>`. */
   media: MediaStore;
 }

@@ -6,11 +6,12 @@ import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { issueApiKey } from '../tenants/api-keys.ts';
 import { createOrganization } from '../tenants/organizations.ts';
-import { ensureSigningKey } from '../webhooks/signing-key-store.ts';
+import { publishedSigningKeys } from '../webhooks/organization-signing-keys.ts';
+import { registerKeyLifecycleCommands } from './key-commands.ts';
 
-class CliError extends Error {}
+export class CliError extends Error {}
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
@@ -20,11 +21,11 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   }
 }
 
-function output(json: boolean, data: Record<string, unknown>, human: string): void {
+export function output(json: boolean, data: Record<string, unknown>, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
 }
 
-function run(action: () => Promise<void>) {
+export function run(action: () => Promise<void>) {
   return () =>
     action().catch((err: unknown) => {
       process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -64,6 +65,7 @@ export function registerAdminCommands(program: Command): void {
         output(Boolean(opts.json), { organization_id: opts.org, api_key: apiKey }, apiKey);
       })(),
     );
+  registerKeyLifecycleCommands(keys);
 
   const numbers = program.command('numbers').description('manage phone numbers');
   numbers
@@ -109,12 +111,16 @@ export function registerAdminCommands(program: Command): void {
 
   program
     .command('public-key')
-    .description('print the base64 Ed25519 public key that webhooks are signed with')
+    .description("print the base64 Ed25519 public key that an organization's webhooks are signed with")
+    .requiredOption('--org <id>', 'organization id')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) =>
+    .action((opts: { org: string; json?: boolean }) =>
       run(async () => {
-        const key = await withStore(ensureSigningKey);
-        output(Boolean(opts.json), { public_key: key.publicKey }, key.publicKey);
+        const keys = await withStore(async (store) => {
+          if (!(await store.organizations.get(opts.org))) throw new CliError(`no organization ${opts.org}`);
+          return publishedSigningKeys(store, opts.org);
+        });
+        output(Boolean(opts.json), keys, keys.public_key);
       })(),
     );
 }

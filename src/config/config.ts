@@ -50,6 +50,11 @@ const envSchema = z.object({
   SIMULATOR_CARRIER_DOWN_ATTEMPTS: z.coerce.number().int().min(0).default(2),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1),
+  RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(200),
+  RATE_LIMIT_PER_ORG: z.coerce.number().int().min(0).default(400),
+  AUTH_FAILURES_PER_IP_PER_MINUTE: z.coerce.number().int().min(0).default(100),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
@@ -81,6 +86,15 @@ export interface Config {
    * a trailing slash. Unset: the address the API listens on.
    */
   publicUrl: string | undefined;
+  /** A revoked API key stops working on every node within this. */
+  apiKeyCacheTtlMs: number;
+  /** Shared by all nodes; 0 turns a limit off. */
+  rateLimit: {
+    windowMs: number;
+    perKey: number;
+    perOrganization: number;
+    authFailuresPerIpPerMinute: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -120,5 +134,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     retryScale: e.RETRY_SCALE,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    rateLimit: {
+      windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      perKey: e.RATE_LIMIT_PER_KEY,
+      perOrganization: e.RATE_LIMIT_PER_ORG,
+      authFailuresPerIpPerMinute: e.AUTH_FAILURES_PER_IP_PER_MINUTE,
+    },
   };
 }

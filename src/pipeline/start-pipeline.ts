@@ -16,17 +16,12 @@ import {
 import { startWorkerPool, type WorkerPool } from '../queue/worker-pool.ts';
 import type { Store } from '../store/store.ts';
 import { deliverWebhookHandler } from '../webhooks/deliver-webhook.ts';
-import { createSigner, type SigningKeyPair } from '../webhooks/signing.ts';
+import { createSignerLookup } from '../webhooks/organization-signing-keys.ts';
 import { applyReportHandler } from './apply-report.ts';
 import { sendMessageHandler } from './send-message.ts';
 
 /** The worker role: media, carrier submits, delivery reports and webhooks, all run from the database. */
-export function startPipeline(
-  config: Config,
-  store: Store,
-  signingKey: SigningKeyPair,
-  logger: Logger,
-): WorkerPool {
+export function startPipeline(config: Config, store: Store, logger: Logger): WorkerPool {
   const dispatcher = createOutboundDispatcher({
     allowCidrs: config.outboundAllowCidrs,
     connectTimeoutMs: 5_000,
@@ -70,7 +65,7 @@ export function startPipeline(
       applyReportHandler({ store, unmatchedRetry: UNMATCHED_REPORT_RETRY_SCHEDULE }),
       deliverWebhookHandler({
         store,
-        sign: createSigner(signingKey.privateKeyPem),
+        signerFor: createSignerLookup(store),
         dispatcher,
         timeoutMs: config.webhookTimeoutMs,
         schedule: scale(WEBHOOK_RETRY_SCHEDULE),

@@ -10,8 +10,11 @@ export interface ApiKey {
   id: string;
   organization_id: string;
   key_hash: string;
+  /** The first characters of the key, enough to recognise it; null for keys issued before 007. */
+  prefix: string | null;
   created_at: string;
   revoked_at: string | null;
+  last_used_at: string | null;
 }
 
 /** A messaging profile's Telnyx fields, kept as one document. */

@@ -2,8 +2,10 @@ import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
+import { organizationSigningKeysRepo } from './sql/organization-signing-keys.ts';
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
 import { profilesRepo } from './sql/profiles.ts';
+import { rateLimitsRepo } from './sql/rate-limits.ts';
 import { signingKeysRepo } from './sql/signing-keys.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
@@ -18,6 +20,8 @@ const REPOS = {
   webhooks: (db: SqlExecutor) => webhooksRepo(db),
   simulator: (db: SqlExecutor) => simulatorSubmissionsRepo(db),
   signingKeys: (db: SqlExecutor) => signingKeysRepo(db),
+  rateLimits: (db: SqlExecutor) => rateLimitsRepo(db),
+  organizationSigningKeys: (db: SqlExecutor) => organizationSigningKeysRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

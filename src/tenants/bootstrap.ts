@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defaultProfileData } from '../profiles/defaults.ts';
 import type { Store } from '../store/store.ts';
+import { createFirstSigningKey } from '../webhooks/organization-signing-keys.ts';
 import { issueApiKey } from './api-keys.ts';
 
 export const SANDBOX_NUMBERS = ['+13125550001', '+13125550002', '+13125550003'];
@@ -24,6 +25,7 @@ export async function bootstrapSandbox(store: Store): Promise<SandboxInfo | null
     const organizationId = randomUUID();
     const profileId = randomUUID();
     await tx.organizations.create({ id: organizationId, name: 'Sandbox', created_at: now });
+    await createFirstSigningKey(tx, organizationId);
     await tx.profiles.create({
       id: profileId,
       organization_id: organizationId,

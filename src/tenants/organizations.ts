@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.ts';
+import { createFirstSigningKey } from '../webhooks/organization-signing-keys.ts';
 import { issueApiKey } from './api-keys.ts';
 
 export async function createOrganization(
@@ -9,6 +10,7 @@ export async function createOrganization(
   const organizationId = randomUUID();
   const apiKey = await store.transaction(async (tx) => {
     await tx.organizations.create({ id: organizationId, name, created_at: new Date().toISOString() });
+    await createFirstSigningKey(tx, organizationId);
     return issueApiKey(tx, organizationId);
   });
   return { organizationId, apiKey };

@@ -10,7 +10,8 @@ import type { Signer } from './signing.ts';
 
 export interface DeliverWebhookDeps {
   store: Store;
-  sign: Signer;
+  /** The organization's current signer (its own key; see organization-signing-keys.ts). */
+  signerFor(organizationId: string): Promise<Signer>;
   dispatcher: Dispatcher;
   timeoutMs: number;
   schedule: RetrySchedule;
@@ -48,7 +49,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         const result = await postWebhook({
           url: target.url,
           body,
-          headers: { ...deps.sign(body, Math.floor(Date.now() / 1000)) },
+          headers: { ...(await deps.signerFor(event.organization_id))(body, Math.floor(Date.now() / 1000)) },
           dispatcher: deps.dispatcher,
           timeoutMs: deps.timeoutMs,
         });

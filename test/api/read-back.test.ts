@@ -304,13 +304,33 @@ describe('phone numbers', () => {
 });
 
 describe('public key', () => {
-  test('GET /v2/public_key returns the base64 of a 32-byte Ed25519 key', async () => {
-    const res = await fetch(`${gw.url}/v2/public_key`);
+  test("GET /v2/public_key returns the base64 of the caller's organization's 32-byte Ed25519 key", async () => {
+    const res = await fetch(`${gw.url}/v2/public_key`, { headers: { authorization: `Bearer ${gw.apiKey}` } });
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { data: { public_key: string } };
+    const body = (await res.json()) as {
+      data: { public_key: string; public_keys: Array<{ public_key: string }> };
+    };
     const key = body.data.public_key;
     assert.match(key, /^[A-Za-z0-9+/]+={0,2}$/);
     assert.equal(Buffer.from(key, 'base64').length, 32);
-    assert.equal(key, gw.gateway.publicKey);
+    assert.deepEqual(
+      body.data.public_keys.map((k) => k.public_key),
+      [key],
+    );
+    const stored = await gw.store.organizationSigningKeys.listUnretired(
+      gw.organizationId,
+      new Date().toISOString(),
+    );
+    assert.deepEqual(
+      stored.map((k) => k.public_key),
+      [key],
+    );
+  });
+
+  test('GET /v2/public_key without an API key is 401 10009: keys are per organization', async () => {
+    const res = await fetch(`${gw.url}/v2/public_key`);
+    assert.equal(res.status, 401);
+    const body = (await res.json()) as { errors: Array<{ code: string }> };
+    assert.equal(body.errors[0]!.code, '10009');
   });
 });

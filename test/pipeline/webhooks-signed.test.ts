@@ -38,7 +38,9 @@ after(async () => {
 });
 
 test('every recipient gets message.sent and message.finalized, signed so the Telnyx SDK accepts them', async () => {
-  const keyRes = await fetch(`${gw.url}/v2/public_key`);
+  const keyRes = await fetch(`${gw.url}/v2/public_key`, {
+    headers: { authorization: `Bearer ${gw.apiKey}` },
+  });
   assert.equal(keyRes.status, 200);
   const publicKey = ((await keyRes.json()) as { data: { public_key: string } }).data.public_key;
   assert.equal(Buffer.from(publicKey, 'base64').length, 32);

@@ -98,8 +98,10 @@ test('a worker-only gateway on the same DATA_DIR processes every queued message'
     assert.equal(events.filter((e) => e.data.event_type === 'message.sent').length, accepts);
   }
   await waitFor(async () => (await apiGw.store.jobs.count()) === 0, { description: 'queue drained' });
-  // The worker signs with the key the API gateway publishes (one key per database).
-  const published = (await (await fetch(`${apiGw.url}/v2/public_key`)).json()) as {
+  // The worker signs with the key the API gateway publishes (one key per organization, in the database).
+  const published = (await (
+    await fetch(`${apiGw.url}/v2/public_key`, { headers: { authorization: `Bearer ${apiGw.apiKey}` } })
+  ).json()) as {
     data: { public_key: string };
   };
   const telnyx = new Telnyx({ apiKey: 'x' });

@@ -51,13 +51,14 @@ for (const { name, open } of storesUnderTest()) {
             id: 'key_1',
             organization_id: 'org_a',
             key_hash: 'h1',
+            prefix: 'KEYabcdef',
             created_at: iso(1),
             revoked_at: null,
           };
           const revoked = { ...active, id: 'key_2', key_hash: 'h2', revoked_at: iso(2) };
           await store.apiKeys.create(active);
           await store.apiKeys.create(revoked);
-          assert.deepEqual(await store.apiKeys.findActiveByHash('h1'), active);
+          assert.deepEqual(await store.apiKeys.findActiveByHash('h1'), { ...active, last_used_at: null });
           assert.equal(await store.apiKeys.findActiveByHash('h2'), undefined);
           assert.equal(await store.apiKeys.findActiveByHash('h3'), undefined);
           await assert.rejects(store.apiKeys.create({ ...active, id: 'key_3' }), 'a key hash is unique');

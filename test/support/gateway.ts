@@ -69,6 +69,12 @@ export function makeTempDir(prefix = 'mms-gateway-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * Test and benchmark gateways send far faster from one key than the default limits allow, so they
+ * run without them unless a test sets RATE_LIMIT_* itself (test/api/rate-limits.test.ts does).
+ */
+export const RATE_LIMITS_OFF = { RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_ORG: '0' };
+
 export interface TestGateway {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -101,6 +107,7 @@ export async function startTestGateway(
     BOOTSTRAP: 'true',
     LOG_LEVEL: 'silent',
     ROLES: 'api',
+    ...RATE_LIMITS_OFF,
     ...(await testStoreEnv(dataDir)),
     ...opts.env,
   });
@@ -282,6 +289,7 @@ export async function spawnGateway(opts: {
     ROLES: 'api',
     LOG_LEVEL: 'info',
     BOOTSTRAP: 'true',
+    ...RATE_LIMITS_OFF,
     ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
     ...opts.env,
     DATA_DIR: opts.dataDir,

@@ -22,16 +22,42 @@ export function organizationsRepo(db: SqlExecutor) {
 
 export function apiKeysRepo(db: SqlExecutor) {
   return {
-    async create(key: ApiKey): Promise<void> {
+    async create(key: Omit<ApiKey, 'last_used_at'>): Promise<void> {
       await db.run(
-        'INSERT INTO api_keys (id, organization_id, key_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)',
-        [key.id, key.organization_id, key.key_hash, key.created_at, key.revoked_at],
+        'INSERT INTO api_keys (id, organization_id, key_hash, prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [key.id, key.organization_id, key.key_hash, key.prefix, key.created_at, key.revoked_at],
       );
     },
     findActiveByHash(hash: string): Promise<ApiKey | undefined> {
       return db.get<ApiKey>(
-        'SELECT id, organization_id, key_hash, created_at, revoked_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL',
+        'SELECT id, organization_id, key_hash, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL',
         [hash],
+      );
+    },
+    /** Every key of the organization, oldest first, without its hash. */
+    listForOrganization(organizationId: string): Promise<Array<Omit<ApiKey, 'key_hash'>>> {
+      return db.all(
+        `SELECT id, organization_id, prefix, created_at, revoked_at, last_used_at FROM api_keys
+         WHERE organization_id = ? ORDER BY created_at, id`,
+        [organizationId],
+      );
+    },
+    get(id: string): Promise<Omit<ApiKey, 'key_hash'> | undefined> {
+      return db.get(
+        'SELECT id, organization_id, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE id = ?',
+        [id],
+      );
+    },
+    /** Marks the key revoked; false when there is no such key or it was revoked already. */
+    async revoke(id: string, at: string): Promise<boolean> {
+      return (
+        (await db.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id])) > 0
+      );
+    },
+    async touchLastUsed(id: string, at: string): Promise<void> {
+      await db.run(
+        'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+        [at, id, at],
       );
     },
   };
