@@ -38,6 +38,11 @@ export const ERRORS = {
   },
   '10023': { status: 400, title: 'Invalid JSON', detail: 'The supplied JSON is invalid.' },
   '10026': { status: 400, title: 'Invalid parameter type', detail: 'The parameter has the wrong type.' },
+  '10027': {
+    status: 422,
+    title: 'Unprocessable Entity',
+    detail: 'The server understood the syntax of the request but was unable to process the instructions.',
+  },
   '10029': {
     status: 415,
     title: 'Expected JSON Content-Type',
@@ -104,6 +109,12 @@ export const ERRORS = {
     status: 400,
     title: 'Invalid MMS content',
     detail: 'MMS can only contain up to 10 items (URLs provided) and the total size must be less than 1 MB.',
+  },
+  '40333': {
+    status: 400,
+    title: 'Messaging profile spend limit reached',
+    detail:
+      'Request refused because this would incur cost above the spend limit configured on the messaging profile.',
   },
 } as const satisfies Record<string, { status: number; title: string; detail: string }>;
 

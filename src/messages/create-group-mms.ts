@@ -1,7 +1,7 @@
 import { apiError, apiErrors, telnyxError } from '../errors/api-error.ts';
 import { uuidV7 } from '../ids/uuid-v7.ts';
-import type { MessageRecord, RecipientRecord } from '../store/records.ts';
-import type { Store } from '../store/store.ts';
+import type { MessageRecord, MessagingProfile, RecipientRecord } from '../store/records.ts';
+import type { Repos, Store } from '../store/store.ts';
 import type { GroupMmsRequest } from './group-mms-schema.ts';
 import type { RateTable } from './pricing.ts';
 import { renderGroupMessage } from './render.ts';
@@ -25,6 +25,19 @@ export interface SendDeps {
 
 export const SEND_QUEUE = 'message.send';
 
+export interface AcceptedMessage {
+  profile: MessagingProfile;
+  message: MessageRecord;
+  recipients: RecipientRecord[];
+  response: ReturnType<typeof renderGroupMessage>;
+}
+
+/**
+ * Runs in the message's own transaction before it is written (spend limit, idempotency key): a
+ * throw refuses the message and nothing of it is stored.
+ */
+export type BeforeInsert = (tx: Repos, accepted: AcceptedMessage) => Promise<void>;
+
 function allowedRegion(whitelist: string[], country: string | null): boolean {
   if (whitelist.includes('*')) return true;
   return country !== null && whitelist.includes(country);
@@ -35,7 +48,12 @@ function allowedRegion(whitelist: string[], country: string | null): boolean {
  * organization's numbers and profile, then stores the message, one row per recipient and the work
  * row for the pipeline in one transaction. Returns the Telnyx record.
  */
-export async function createGroupMms(deps: SendDeps, organizationId: string, req: GroupMmsRequest) {
+export async function createGroupMms(
+  deps: SendDeps,
+  organizationId: string,
+  req: GroupMmsRequest,
+  beforeInsert?: BeforeInsert,
+) {
   const { store } = deps;
   const profile = await store.profiles.getBySenderNumber(organizationId, req.from);
   if (!profile) throw apiError('40305', { pointer: '/from' });
@@ -98,10 +116,12 @@ export async function createGroupMms(deps: SendDeps, organizationId: string, req
     updated_at: receivedAt,
   }));
 
+  const response = renderGroupMessage(message, recipients, deps.rates);
   await store.transaction(async (tx) => {
+    await beforeInsert?.(tx, { profile, message, recipients, response });
     await tx.messages.insert(message, recipients);
     await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id } }, now.getTime());
   });
   deps.onQueued?.();
-  return renderGroupMessage(message, recipients, deps.rates);
+  return response;
 }

@@ -11,9 +11,10 @@ const rateTableSchema = z.object({
 
 const MICROS = 1_000_000n;
 
-function toMicros(amount: string): bigint {
+/** A decimal amount in millionths; digits past the sixth decimal are dropped. */
+export function toMicros(amount: string): bigint {
   const [whole = '0', frac = ''] = amount.split('.');
-  return BigInt(whole) * MICROS + BigInt(frac.padEnd(6, '0'));
+  return BigInt(whole) * MICROS + BigInt(frac.slice(0, 6).padEnd(6, '0'));
 }
 
 function fromMicros(micros: bigint): string {

@@ -1,4 +1,5 @@
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
+import { idempotencyRepo } from './sql/idempotency.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
@@ -8,6 +9,7 @@ import { profilesRepo } from './sql/profiles.ts';
 import { rateLimitsRepo } from './sql/rate-limits.ts';
 import { signingKeysRepo } from './sql/signing-keys.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
+import { spendRepo } from './sql/spend.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
 const REPOS = {
@@ -21,6 +23,8 @@ const REPOS = {
   simulator: (db: SqlExecutor) => simulatorSubmissionsRepo(db),
   signingKeys: (db: SqlExecutor) => signingKeysRepo(db),
   rateLimits: (db: SqlExecutor) => rateLimitsRepo(db),
+  spend: (db: SqlExecutor) => spendRepo(db),
+  idempotency: (db: SqlExecutor) => idempotencyRepo(db),
   organizationSigningKeys: (db: SqlExecutor) => organizationSigningKeysRepo(db),
 };
 

@@ -5,6 +5,9 @@ import { createSigner, generateSigningKeyPair, type Signer } from './signing.ts'
 
 type KeyRepos = Pick<Repos, 'organizationSigningKeys'>;
 
+/** How long a node keeps an organization's signer before looking again. */
+export const SIGNER_CACHE_MS = 10_000;
+
 /** Creates the organization's first webhook signing key (a no-op when it has one). */
 export async function createFirstSigningKey(repos: KeyRepos, organizationId: string, now = new Date()) {
   const pair = generateSigningKeyPair();
@@ -70,10 +73,11 @@ export async function publishedSigningKeys(store: KeyRepos, organizationId: stri
 }
 
 /**
- * Starts a rotation: a new key is published at once as `next` and signs from `now + overlapMs`, when
- * the keys before it are retired. Until then events are still signed with the current key, so a
- * receiver that picks up the new key during the overlap never sees an event it cannot verify.
- * An overlap of 0 switches at once (a leaked key).
+ * Starts a rotation: a new key is published at once as `next` and signs from `now + overlapMs`. Until
+ * then events are still signed with the current key, so a receiver that picks up the new key during
+ * the overlap never sees an event it cannot verify. The keys before it stay published as `retiring`
+ * for SIGNER_CACHE_MS after the switch, while nodes that cached them may still sign with them. An
+ * overlap of 0 switches at once (a leaked key).
  */
 export async function rotateSigningKey(
   store: Pick<Store, 'transaction'>,
@@ -83,8 +87,9 @@ export async function rotateSigningKey(
 ): Promise<PublishedSigningKey> {
   const switchAt = new Date(now.getTime() + overlapMs).toISOString();
   const pair = generateSigningKeyPair();
+  const retireAt = new Date(now.getTime() + overlapMs + SIGNER_CACHE_MS).toISOString();
   await store.transaction(async (tx) => {
-    await tx.organizationSigningKeys.retireAll(organizationId, switchAt);
+    await tx.organizationSigningKeys.retireAll(organizationId, retireAt);
     await tx.organizationSigningKeys.insert({
       id: randomUUID(),
       organization_id: organizationId,
@@ -107,7 +112,7 @@ export async function rotateSigningKey(
  * `signerFor(organizationId)`: the organization's current signer, cached per node for up to
  * `maxAgeMs` and never past a scheduled switch, so a rotation takes effect on time on every node.
  */
-export function createSignerLookup(store: KeyRepos, maxAgeMs = 10_000) {
+export function createSignerLookup(store: KeyRepos, maxAgeMs = SIGNER_CACHE_MS) {
   const cache = new Map<string, { keyId: string; signer: Signer; expires: number }>();
   return async (organizationId: string): Promise<Signer> => {
     const now = Date.now();

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { apiError } from '../../errors/api-error.ts';
-import { createGroupMms } from '../../messages/create-group-mms.ts';
 import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
+import { sendGroupMms } from '../../messages/idempotent-send.ts';
 import { renderGroupMessage, renderRecipientMessage } from '../../messages/render.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
@@ -9,9 +9,13 @@ import type { ApiContext } from '../context.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v2/messages/group_mms', async (request) => {
+  app.post('/v2/messages/group_mms', async (request, reply) => {
     const body = parseWithTelnyxErrors(groupMmsRequestSchema, request.body);
-    return { data: await createGroupMms(ctx.send, request.organizationId, body) };
+    const key = request.headers['idempotency-key'];
+    const idempotency = key === undefined ? undefined : { key: String(key), body: request.body };
+    const sent = await sendGroupMms(ctx.send, request.organizationId, body, idempotency);
+    if (sent.replayed) reply.header('idempotent-replayed', 'true');
+    return { data: sent.response };
   });
 
   app.get<{ Params: { id: string } }>('/v2/messages/:id', async (request) => {
