@@ -7,7 +7,6 @@ import { organizationSigningKeysRepo } from './sql/organization-signing-keys.ts'
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
 import { profilesRepo } from './sql/profiles.ts';
 import { rateLimitsRepo } from './sql/rate-limits.ts';
-import { signingKeysRepo } from './sql/signing-keys.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { spendRepo } from './sql/spend.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
@@ -21,7 +20,6 @@ const REPOS = {
   jobs: (db: SqlExecutor, dialect: Dialect) => jobsRepo(db, dialect),
   webhooks: (db: SqlExecutor) => webhooksRepo(db),
   simulator: (db: SqlExecutor) => simulatorSubmissionsRepo(db),
-  signingKeys: (db: SqlExecutor) => signingKeysRepo(db),
   rateLimits: (db: SqlExecutor) => rateLimitsRepo(db),
   spend: (db: SqlExecutor) => spendRepo(db),
   idempotency: (db: SqlExecutor) => idempotencyRepo(db),

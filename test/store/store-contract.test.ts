@@ -586,17 +586,99 @@ for (const { name, open } of storesUnderTest()) {
       );
 
       test(
-        'the first signing key written wins',
+        "an organization's first signing key written wins; retired keys are not listed",
         withStore(async (store) => {
-          assert.equal(await store.signingKeys.get(), undefined);
-          const key = { private_key_pem: 'pem-1', public_key: 'pub-1', created_at: iso(1) };
-          await store.signingKeys.insertIfAbsent(key);
-          await store.signingKeys.insertIfAbsent({
+          await seedOrganization(store, 'org_a');
+          assert.deepEqual(await store.organizationSigningKeys.organizationsWithoutKey(), ['org_a']);
+          const first = {
+            organization_id: 'org_a',
+            private_key_pem: 'pem-1',
+            public_key: 'pub-1',
+            created_at: iso(1),
+            active_from: iso(1),
+          };
+          await store.organizationSigningKeys.insertFirst(first);
+          await store.organizationSigningKeys.insertFirst({
+            ...first,
             private_key_pem: 'pem-2',
             public_key: 'pub-2',
-            created_at: iso(2),
           });
-          assert.deepEqual(await store.signingKeys.get(), { id: 'default', ...key });
+          assert.deepEqual(await store.organizationSigningKeys.listUnretired('org_a', iso(2)), [
+            { id: 'org_a', ...first, retired_at: null },
+          ]);
+          assert.deepEqual(await store.organizationSigningKeys.organizationsWithoutKey(), []);
+          await store.organizationSigningKeys.retireAll('org_a', iso(5));
+          assert.equal((await store.organizationSigningKeys.listUnretired('org_a', iso(4))).length, 1);
+          assert.equal((await store.organizationSigningKeys.listUnretired('org_a', iso(5))).length, 0);
+        }),
+      );
+
+      test(
+        'rate-limit windows count atomically, start over in a newer window and keep a newer one',
+        withStore(async (store) => {
+          const take = (windowStart: number, n: number) =>
+            store.rateLimits.take([
+              { bucket: 'key:a', windowStart, take: n },
+              { bucket: 'org:a', windowStart, take: 1 },
+            ]);
+          assert.deepEqual(
+            (await take(1000, 2)).sort((x, y) => x.bucket.localeCompare(y.bucket)),
+            [
+              { bucket: 'key:a', window_start: 1000, used: 2 },
+              { bucket: 'org:a', window_start: 1000, used: 1 },
+            ],
+          );
+          assert.equal((await take(1000, 3)).find((r) => r.bucket === 'key:a')!.used, 5);
+          assert.deepEqual(
+            (await take(2000, 1)).find((r) => r.bucket === 'key:a'),
+            {
+              bucket: 'key:a',
+              window_start: 2000,
+              used: 1,
+            },
+          );
+          // A node whose clock is behind adds to the newer window instead of resetting it.
+          assert.deepEqual(
+            (await take(1000, 1)).find((r) => r.bucket === 'key:a'),
+            {
+              bucket: 'key:a',
+              window_start: 2000,
+              used: 2,
+            },
+          );
+        }),
+      );
+
+      test(
+        'daily spend is added only within the limit',
+        withStore(async (store) => {
+          assert.equal(await store.spend.addWithinLimit('p1', '2026-01-01', 40, 100), true);
+          assert.equal(await store.spend.addWithinLimit('p1', '2026-01-01', 60, 100), true);
+          assert.equal(await store.spend.addWithinLimit('p1', '2026-01-01', 1, 100), false);
+          assert.equal(await store.spend.addWithinLimit('p1', '2026-01-02', 101, 100), false);
+          assert.equal(await store.spend.spent('p1', '2026-01-01'), 100);
+          assert.equal(await store.spend.spent('p1', '2026-01-02'), 0);
+        }),
+      );
+
+      test(
+        'an idempotency key is claimed once; an expired claim can be replaced',
+        withStore(async (store) => {
+          const record = {
+            organization_id: 'org_a',
+            idempotency_key: 'k',
+            request_hash: 'h1',
+            message_id: 'm1',
+            response: '{}',
+            created_at: iso(10),
+          };
+          assert.equal(await store.idempotency.claim(record, iso(0)), true);
+          assert.equal(await store.idempotency.claim({ ...record, message_id: 'm2' }, iso(0)), false);
+          assert.deepEqual(await store.idempotency.find('org_a', 'k', iso(0)), record);
+          assert.equal(await store.idempotency.find('org_a', 'k', iso(10)), undefined, 'expired');
+          const later = { ...record, message_id: 'm3', created_at: iso(20) };
+          assert.equal(await store.idempotency.claim(later, iso(10)), true);
+          assert.deepEqual(await store.idempotency.find('org_a', 'k', iso(0)), later);
         }),
       );
     });

@@ -19,6 +19,9 @@ CREATE TABLE organization_signing_keys (
   retired_at TEXT
 );
 CREATE INDEX organization_signing_keys_org ON organization_signing_keys (organization_id, active_from);
+-- The old gateway-wide key signs nothing any more; kept, it would only let a reader of the database
+-- forge events for receivers still configured with it.
+DROP TABLE signing_keys;
 
 -- Fixed-window request counters shared by every node (per API key, per organization).
 CREATE TABLE rate_limit_windows (
