@@ -137,3 +137,37 @@ test('failed authentications are logged without the presented key', async () => 
   assert.ok(!a.stdout().includes(secret) && !a.stderr().includes(secret), 'the key is not in the logs');
   assert.ok(!a.stdout().includes('guessed-secret'));
 });
+
+test('concurrent duplicates with one Idempotency-Key on both nodes store one message', async () => {
+  const key = await newKey();
+  const body = JSON.stringify({
+    from: '+13125550001',
+    to: ['+13125550100', '+13125550101'],
+    text: 'across nodes',
+  });
+  const results = await Promise.all(
+    [a, b, a, b, a, b].map(async (node) => {
+      const res = await fetch(`${node.url}/v2/messages/group_mms`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'cross-node-1',
+        },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as { data: { id: string } } };
+    }),
+  );
+  assert.deepEqual(
+    results.map((r) => r.status),
+    [200, 200, 200, 200, 200, 200],
+  );
+  const ids = new Set(results.map((r) => r.body.data.id));
+  assert.equal(ids.size, 1);
+  const stored = await db.query("SELECT id FROM messages WHERE text = 'across nodes'");
+  assert.deepEqual(
+    stored.rows.map((r) => r.id),
+    [...ids],
+  );
+});
