@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import Telnyx from 'telnyx';
 import { issueApiKey } from '../../src/tenants/api-keys.ts';
 import { createTenant, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
@@ -44,6 +45,18 @@ describe('per key and per organization', () => {
     // Another organization is not affected.
     const other = await createTenant(gw.store);
     assert.equal((await get(gw, other.apiKey)).status, 200);
+  });
+
+  test('the official SDK sees a RateLimitError with code 10011', async () => {
+    const t = await createTenant(gw.store);
+    const client = new Telnyx({ apiKey: t.apiKey, baseURL: `${gw.url}/v2`, maxRetries: 0 });
+    for (let i = 0; i < 5; i++) await client.messagingProfiles.list();
+    await assert.rejects(client.messagingProfiles.list(), (err: unknown) => {
+      assert.ok(err instanceof Telnyx.RateLimitError);
+      assert.equal((err.error as { errors: Array<{ code: string }> }).errors[0]!.code, '10011');
+      assert.match(err.headers.get('retry-after') ?? '', /^\d+$/);
+      return true;
+    });
   });
 
   test('sends are limited too', async () => {
