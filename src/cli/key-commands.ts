@@ -79,7 +79,7 @@ export function registerKeyLifecycleCommands(keys: Command): void {
         output(
           Boolean(opts.json),
           { organization_id: opts.org, ...next },
-          `new signing key ${next.public_key}\nsigns from ${next.active_from}; the previous key is retired then`,
+          `new signing key ${next.public_key}\nsigns from ${next.active_from}; the previous key signs until then`,
         );
       })(),
     );
