@@ -336,7 +336,7 @@ ${envelope(`<DeliveryReportReq xmlns="${NS6}"><MM7Version>6.8.0</MM7Version><Mes
   });
 
   it('multiparts nested without end are refused, not recursed forever', () => {
-    let inner = Buffer.from('x');
+    let inner: Buffer = Buffer.from('x');
     for (let depth = 0; depth < 20; depth++) {
       inner = multipart(`d${depth}`, [
         { headers: [`Content-Type: multipart/mixed; boundary=d${depth - 1}`], body: inner },
