@@ -17,7 +17,10 @@ async function cannedMmsc() {
       requests.push({ headers: req.headers, body: Buffer.concat(chunks) });
       const next = answers.shift() ?? { status: 500, body: Buffer.from('no answer scripted') };
       res
-        .writeHead(next.status, { 'content-type': next.contentType ?? 'text/xml; charset=utf-8' })
+        .writeHead(next.status, {
+          'content-type': next.contentType ?? 'text/xml; charset=utf-8',
+          ...('retryAfter' in next && next.retryAfter ? { 'retry-after': next.retryAfter } : {}),
+        })
         .end(next.body);
     });
   });
