@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Agent } from 'undici';
 import { createMm7Connector } from '../../../src/carriers/mm7/index.ts';
 import type { CarrierSubmission } from '../../../src/carriers/types.ts';
 import { sample } from './samples.ts';
@@ -122,5 +128,56 @@ describe('MM7 connector reads the sample answers', () => {
     const result = await connector().submit(submission);
     assert.ok(!result.ok);
     assert.deepEqual([result.retryable, result.error.code], [true, '40006']);
+  });
+});
+
+describe('MM7 connector over https', () => {
+  it('submits to an https MMSC trusted through the dispatcher', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mm7-tls-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const made = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ]);
+    assert.equal(made.status, 0, made.stderr?.toString());
+    const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+    const server = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert },
+      (req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(200, { 'content-type': 'text/xml' }).end(sample('submit-rsp.xml')));
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const dispatcher = new Agent({ connect: { ca: cert } });
+    t.after(() => dispatcher.close());
+    const settings = {
+      name: 'tls',
+      url: `https://127.0.0.1:${port}/mm7`,
+      mm7Version: 'REL-6-MM7-1-4',
+      defaultCountry: 'US',
+    };
+    const result = await createMm7Connector(settings, { dispatcher }).submit(submission);
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(result.recipients[0]!.accepted && result.recipients[0]!.carrierMessageId, '041502073667');
+    // Without trusting the certificate the TLS handshake fails: a network failure, retryable.
+    const untrusted = await createMm7Connector(settings).submit(submission);
+    assert.ok(!untrusted.ok);
+    assert.equal(untrusted.retryable, true);
   });
 });
