@@ -111,6 +111,8 @@ export interface DeliverResult {
   body: string;
 }
 
+const MAX_KEPT_SUBMISSIONS = 1000;
+
 interface QueuedReport {
   report: EmulatedReport;
   sender?: string;
@@ -283,6 +285,9 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
       receivedAt: new Date(),
     };
     submissions.push(record);
+    // A long-running emulator keeps the recent submissions only (they hold the decoded parts).
+    if (submissions.length > MAX_KEPT_SUBMISSIONS)
+      submissions.splice(0, submissions.length - MAX_KEPT_SUBMISSIONS);
     const tid = checked.transactionId ?? '';
 
     const rule = faults[0];
