@@ -135,6 +135,8 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
   const unavailableSeen = new Map<string, number>();
   let reportControl: ReportControl = {};
   let closed = false;
+  // Aborts posts in flight when the emulator closes, so a slow gateway cannot hold it open.
+  const closing = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let pumping = false;
 
@@ -215,7 +217,7 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
         ...(gatewayAuth ? { authorization: gatewayAuth } : {}),
       },
       body,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.any([AbortSignal.timeout(10_000), closing.signal]),
     });
     const text = await res.body.text();
     let statusCode: number | undefined;
@@ -441,6 +443,7 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
     },
     async close() {
       closed = true;
+      closing.abort();
       if (timer) clearTimeout(timer);
       for (const res of hanging) res.socket?.destroy();
       server.closeAllConnections();
