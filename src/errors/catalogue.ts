@@ -64,6 +64,16 @@ export const ERRORS = {
     title: 'Blocked as spam - temporary',
     detail: 'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
   },
+  '40004': {
+    status: 400,
+    title: 'Rejected by destination',
+    detail: 'The recipient server is rejecting the message for an unknown reason.',
+  },
+  '40005': {
+    status: 400,
+    title: 'Message expired during transmission',
+    detail: 'The message expired before it could be fully delivered to the recipient.',
+  },
   '40006': {
     status: 400,
     title: 'Recipient server unavailable',
@@ -73,6 +83,12 @@ export const ERRORS = {
     status: 400,
     title: 'Undeliverable',
     detail: 'The recipient carrier did not accept the message.',
+  },
+  '40009': { status: 400, title: 'Invalid message body', detail: 'The message body was invalid.' },
+  '40012': {
+    status: 400,
+    title: 'Invalid messaging destination number',
+    detail: 'The destination phone number was deemed invalid by the carrier.',
   },
   '40014': {
     status: 400,
