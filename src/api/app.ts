@@ -7,6 +7,7 @@ import { mediaRoutes } from './routes/media.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -52,6 +53,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     messageRoutes(authed, ctx);
     profileRoutes(authed, ctx);
     phoneNumberRoutes(authed, ctx);
+    webhookDeliveryRoutes(authed, ctx);
   });
 
   return app;

@@ -13,6 +13,25 @@ const countryList = z.array(
   }),
 );
 
+const numberPoolSettings = z
+  .object({
+    toll_free_weight: z.number(),
+    long_code_weight: z.number(),
+    skip_unhealthy: z.boolean(),
+    sticky_sender: z.boolean().optional(),
+    geomatch: z.boolean().optional(),
+  })
+  .meta({ id: 'NumberPoolSettings' });
+
+const urlShortenerSettings = z
+  .object({
+    domain: z.string(),
+    prefix: z.string().optional(),
+    replace_blacklist_only: z.boolean().optional(),
+    send_webhooks: z.boolean().optional(),
+  })
+  .meta({ id: 'UrlShortenerSettings' });
+
 /** Fields a caller may set on a messaging profile (Telnyx `CreateMessagingProfileRequest`). */
 const settable = {
   name: z.string().min(1),
@@ -34,8 +53,8 @@ const settable = {
   smart_encoding: z.boolean(),
   redaction_enabled: z.boolean(),
   redaction_level: z.number().int(),
-  number_pool_settings: z.record(z.string(), z.unknown()).nullish(),
-  url_shortener_settings: z.record(z.string(), z.unknown()).nullish(),
+  number_pool_settings: numberPoolSettings.nullish(),
+  url_shortener_settings: urlShortenerSettings.nullish(),
   ai_assistant_id: z.string().max(64).nullish(),
   resource_group_id: z.string().max(64).nullish(),
 };
@@ -63,3 +82,37 @@ export const createProfileSchema = z.object({
 });
 
 export const updateProfileSchema = z.object(settable).partial();
+
+/** Telnyx's `MessagingProfile` as the API answers it. */
+export const messagingProfileSchema = z
+  .object({
+    record_type: z.enum(['messaging_profile']),
+    id: z.uuid(),
+    organization_id: z.string(),
+    name: z.string(),
+    enabled: z.boolean(),
+    webhook_url: z.url().nullable(),
+    webhook_failover_url: z.url().nullable(),
+    webhook_api_version: settable.webhook_api_version,
+    whitelisted_destinations: z.array(z.string()),
+    alpha_sender: z.string().nullable(),
+    daily_spend_limit: z.string(),
+    daily_spend_limit_enabled: z.boolean(),
+    health_webhook_url: z.url().nullable(),
+    mms_fall_back_to_sms: z.boolean(),
+    mms_transcoding: z.boolean(),
+    mobile_only: z.boolean(),
+    smart_encoding: z.boolean(),
+    redaction_enabled: z.boolean(),
+    redaction_level: z.number().int(),
+    number_pool_settings: numberPoolSettings.nullable(),
+    url_shortener_settings: urlShortenerSettings.nullable(),
+    ai_assistant_id: z.string().nullable(),
+    resource_group_id: z.string().nullable(),
+    v1_secret: z.string().optional().describe('Absent: the gateway has no v1 API.'),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'MessagingProfile' });
+
+export type MessagingProfilePayload = z.output<typeof messagingProfileSchema>;

@@ -45,10 +45,11 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           attempt: round,
           deliveredTo: target.url,
         });
+        const headers = { ...deps.sign(body, Math.floor(Date.now() / 1000)) };
         const result = await postWebhook({
           url: target.url,
           body,
-          headers: { ...deps.sign(body, Math.floor(Date.now() / 1000)) },
+          headers,
           dispatcher: deps.dispatcher,
           timeoutMs: deps.timeoutMs,
         });
@@ -62,6 +63,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           response_body: result.responseBody,
           error: result.error,
           created_at: new Date().toISOString(),
+          request_headers: headers,
         });
         if (result.outcome === 'delivered') {
           deliveredTo = target.url;
