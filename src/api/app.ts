@@ -3,7 +3,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { bearerAuth } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { installErrorHandler } from './error-handler.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
+import { messageListRoutes } from './routes/message-list.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
@@ -47,9 +49,11 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   app.get('/v2/public_key', async () => ({ data: { public_key: await ctx.publicKey() } }));
 
   mediaRoutes(app, ctx.media);
+  docsRoutes(app);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx.auth));
+    messageListRoutes(authed, ctx);
     messageRoutes(authed, ctx);
     profileRoutes(authed, ctx);
     phoneNumberRoutes(authed, ctx);

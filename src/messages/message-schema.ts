@@ -6,6 +6,8 @@ const LINE_TYPES = ['Wireline', 'Wireless', 'VoWiFi', 'VoIP', 'Pre-Paid Wireless
 const nullableDateTime = z.iso.datetime().nullable();
 const nullableUrl = z.url().nullable();
 
+const money = z.object({ amount: z.string(), currency: z.string() });
+
 const address = {
   phone_number: z.string().describe('+E.164 phone number.'),
   carrier: z.string().describe('The carrier, or "" when the number lookup does not know it.'),
@@ -54,8 +56,8 @@ export const outboundMessagePayloadSchema = z
     num_chars: z.number().int(),
     smart_encoding_applied: z.boolean(),
     tags: z.array(z.string()),
-    cost: z.object({ amount: z.string(), currency: z.string() }).nullable(),
-    cost_breakdown: z.record(z.string(), z.unknown()).nullable(),
+    cost: money.nullable(),
+    cost_breakdown: z.object({ rate: money.optional(), carrier_fee: money.optional() }).nullable(),
     tcr_campaign_id: z.string().nullable(),
     tcr_campaign_billable: z.boolean(),
     tcr_campaign_registered: z.string().nullable(),

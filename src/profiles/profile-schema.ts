@@ -46,17 +46,21 @@ const settable = {
     .nullish(),
   daily_spend_limit: z.string().regex(/^[0-9]+(?:\.[0-9]+)?$/),
   daily_spend_limit_enabled: z.boolean(),
-  health_webhook_url: url,
+  health_webhook_url: url.describe('Extension on update (Telnyx sets it at creation only).'),
   mms_fall_back_to_sms: z.boolean(),
   mms_transcoding: z.boolean(),
   mobile_only: z.boolean(),
   smart_encoding: z.boolean(),
-  redaction_enabled: z.boolean(),
-  redaction_level: z.number().int(),
+  redaction_enabled: z.boolean().describe('Extension: kept and shown, not acted on.'),
+  redaction_level: z.number().int().describe('Extension: kept and shown, not acted on.'),
   number_pool_settings: numberPoolSettings.nullish(),
   url_shortener_settings: urlShortenerSettings.nullish(),
   ai_assistant_id: z.string().max(64).nullish(),
-  resource_group_id: z.string().max(64).nullish(),
+  resource_group_id: z
+    .string()
+    .max(64)
+    .nullish()
+    .describe('Extension on update (Telnyx sets it at creation only).'),
 };
 
 export const createProfileSchema = z.object({
@@ -81,7 +85,9 @@ export const createProfileSchema = z.object({
   resource_group_id: settable.resource_group_id.optional(),
 });
 
-export const updateProfileSchema = z.object(settable).partial();
+export const updateProfileSchema = z
+  .object({ ...settable, v1_secret: z.string().describe('Accepted and ignored: there is no v1 API.') })
+  .partial();
 
 /** Telnyx's `MessagingProfile` as the API answers it. */
 export const messagingProfileSchema = z

@@ -21,7 +21,7 @@ export const phoneNumberSchema = z
     messaging_product: z.string(),
     traffic_type: z.string(),
     eligible_messaging_products: z.array(z.string()),
-    features: z.object({ sms: featureSet, mms: featureSet }),
+    features: z.object({ sms: featureSet.nullable(), mms: featureSet.nullable() }),
     health: z
       .object({
         message_count: z.number().int(),

@@ -59,7 +59,7 @@ export const webhookDeliverySchema = z
       id: z.uuid(),
       occurred_at: z.iso.datetime(),
       payload: z.record(z.string(), z.unknown()),
-      record_type: z.literal('event'),
+      record_type: z.enum(['event']),
     }),
     attempts: z.array(webhookAttemptSchema).describe('Detailed delivery attempts, ordered by most recent.'),
   })
