@@ -55,7 +55,8 @@ export function buildOpenApiDocument(serverUrl: string) {
       ...(op.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
       ...(op.query ? queryParameters(op.query) : []),
     ];
-    (paths[op.path] ??= {})[op.method] = {
+    paths[op.path] = paths[op.path] ?? {};
+    paths[op.path]![op.method] = {
       operationId: op.operationId,
       summary: op.summary,
       tags: [op.tag],
