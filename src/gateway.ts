@@ -55,6 +55,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         publicKey: async () => signingKey.publicKey,
         media: createFileMediaStore(path.join(config.dataDir, 'media')),
+        publicUrl: config.publicUrl,
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),

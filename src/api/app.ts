@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { dashboardRoutes } from '../dashboard/routes.ts';
 import { bearerAuth } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { installErrorHandler } from './error-handler.ts';
@@ -50,6 +51,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
 
   mediaRoutes(app, ctx.media);
   docsRoutes(app);
+  dashboardRoutes(app, ctx);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx.auth));

@@ -15,4 +15,6 @@ export interface ApiContext {
   publicKey(): Promise<string>;
   /** Content-addressed media the gateway stores and serves at `/media/<sha256>`. */
   media: MediaStore;
+  /** PUBLIC_URL: the address the outside world reaches the gateway at (links to stored media). */
+  publicUrl: string | undefined;
 }

@@ -1,3 +1,4 @@
+import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
@@ -18,6 +19,7 @@ const REPOS = {
   webhooks: (db: SqlExecutor) => webhooksRepo(db),
   simulator: (db: SqlExecutor) => simulatorSubmissionsRepo(db),
   signingKeys: (db: SqlExecutor) => signingKeysRepo(db),
+  dashboardSessions: (db: SqlExecutor) => dashboardSessionsRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

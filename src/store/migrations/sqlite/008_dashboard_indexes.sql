@@ -9,3 +9,11 @@ CREATE INDEX message_recipients_phone ON message_recipients (phone_number, messa
 CREATE INDEX webhook_events_org ON webhook_events (organization_id, created_at, id);
 -- The headers each attempt was sent with (signature, timestamp), for the dashboard's attempt log.
 ALTER TABLE webhook_attempts ADD COLUMN request_headers TEXT;
+-- Dashboard sign-ins: only a SHA-256 of the session cookie is kept, with its CSRF token.
+CREATE TABLE dashboard_sessions (
+  id_hash TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL REFERENCES organizations(id),
+  csrf_token TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
