@@ -83,7 +83,7 @@ test('a wrong key cannot sign in', async () => {
   await page.getByLabel('API key').press('Enter');
   await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
   assert.match(page.url(), /\/dashboard\/login$/);
-  const cookies = await context.cookies(gw.url);
+  const cookies = await context.cookies(`${gw.url}/dashboard`);
   assert.equal(cookies.length, 0);
 });
 
@@ -92,13 +92,13 @@ test('sign in by keyboard; the session cookie is HttpOnly and SameSite=Strict', 
   await page.keyboard.type(gw.apiKey); // the key field has focus on load
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Messages' }).waitFor();
-  const [cookie] = await context.cookies(gw.url);
+  const [cookie] = await context.cookies(`${gw.url}/dashboard`);
   assert.equal(cookie?.httpOnly, true);
   assert.equal(cookie?.sameSite, 'Strict');
-  await shot('login-done');
 });
 
 let groupId = '';
+let otherMessageId = '';
 
 test('a send through the SDK appears in the list live, and its page shows every final status and attempt', async () => {
   await page.goto(`${gw.url}/dashboard`);
@@ -217,7 +217,8 @@ test("another organization's message is not reachable by URL", async () => {
     to: ['+13125550100'],
     text: 'Private to the other organization',
   });
-  const res = await page.goto(`${gw.url}/dashboard/messages/${theirs.data!.id}`);
+  otherMessageId = theirs.data!.id!;
+  const res = await page.goto(`${gw.url}/dashboard/messages/${otherMessageId}`);
   assert.equal(res?.status(), 404);
   assert.equal(await page.getByText('Private to the other organization').count(), 0);
   await page.goto(`${gw.url}/dashboard?q=Private`);
@@ -234,7 +235,7 @@ test('profiles and numbers pages read and edit', async () => {
   assert.equal(profile?.data.webhook_url, 'https://hooks.example.com/dash');
   await shot('profiles');
   await page.goto(`${gw.url}/dashboard/numbers`);
-  await page.getByRole('cell', { name: gw.numbers[0]! }).waitFor();
+  await page.getByRole('cell', { name: gw.numbers[0]!, exact: true }).waitFor();
   await shot('numbers');
 });
 
@@ -246,6 +247,13 @@ test('a form post without the CSRF token is refused', async () => {
 });
 
 test('no console errors and no request left the gateway', () => {
-  assert.deepEqual(consoleErrors, []);
+  // Chromium logs the status of the two pages this test opens to be refused (the wrong key's 401 and
+  // the other organization's 404); anything else is an error of the dashboard.
+  const refused = /: Failed to load resource: the server responded with a status of (401|404) /;
+  const expected = [`${gw.url}/dashboard/login`, `${gw.url}/dashboard/messages/${otherMessageId}`];
+  assert.deepEqual(
+    consoleErrors.filter((e) => !(refused.test(e) && expected.some((url) => e.startsWith(`${url}: `)))),
+    [],
+  );
   assert.deepEqual(foreignRequests, []);
 });
