@@ -18,8 +18,12 @@ export interface MessagePageData {
   notice?: string;
 }
 
+const STATUS_ORDER = ['queued', 'sending', 'sent'];
+
 interface Step {
   at: string | null;
+  /** Its status; anything after `sent` is final. */
+  status: string;
   label: Raw | string;
   detail?: Raw | string;
 }
@@ -29,21 +33,26 @@ function timeline(
   r: RecipientRecord,
   events: WebhookEventRecord[],
 ): Step[] {
-  const steps: Step[] = [{ at: m.received_at, label: statusBadge('queued'), detail: 'accepted by the API' }];
+  const steps: Step[] = [
+    { at: m.received_at, status: 'queued', label: statusBadge('queued'), detail: 'accepted by the API' },
+  ];
   for (const e of events.filter((e) => e.recipient_id === r.id)) {
     const to = (e.payload as { to?: Array<{ status?: string }> }).to?.[0];
-    steps.push({
-      at: e.occurred_at,
-      label: statusBadge(to?.status ?? e.event_type),
-      detail: `${e.event_type} event`,
-    });
+    const status = to?.status ?? e.event_type;
+    steps.push({ at: e.occurred_at, status, label: statusBadge(status), detail: `${e.event_type} event` });
   }
-  if (r.sent_at && !steps.some((s) => s.at === r.sent_at))
-    steps.push({ at: r.sent_at, label: statusBadge('sent') });
-  if (r.completed_at && !steps.some((s) => s.at === r.completed_at)) {
-    steps.push({ at: r.completed_at, label: statusBadge(r.status) });
+  if (r.sent_at && !steps.some((s) => s.status === 'sent')) {
+    steps.push({ at: r.sent_at, status: 'sent', label: statusBadge('sent') });
   }
-  return steps.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+  if (r.completed_at && !steps.some((s) => s.status === r.status)) {
+    steps.push({ at: r.completed_at, status: r.status, label: statusBadge(r.status) });
+  }
+  // Statuses only move forward, so their order decides; the time breaks ties within one status.
+  const rank = (s: Step) => {
+    const i = STATUS_ORDER.indexOf(s.status);
+    return i === -1 ? STATUS_ORDER.length : i;
+  };
+  return steps.sort((a, b) => rank(a) - rank(b) || String(a.at).localeCompare(String(b.at)));
 }
 
 function recipientCard(
