@@ -28,15 +28,8 @@ export const outboundMessagePayloadSchema = z
     cc: z.array(
       z.object({
         ...address,
-        status: z.enum([
-          'queued',
-          'sending',
-          'sent',
-          'delivered',
-          'sending_failed',
-          'delivery_failed',
-          'delivery_unconfirmed',
-        ]),
+        // Telnyx's cc statuses are the recipient statuses without `expired`.
+        status: z.enum(RECIPIENT_STATUSES).exclude(['expired']),
       }),
     ),
     text: z.string().describe('Message body; "" for a media-only message.'),

@@ -139,7 +139,7 @@ test('a send through the SDK appears in the list live, and its page shows every 
   for (const event of await page.locator('.event').all()) {
     const attempts = event.locator('tr.attempt');
     assert.equal(await attempts.count(), 1);
-    const text = await attempts.first().innerText();
+    const text = (await attempts.first().textContent()) ?? '';
     assert.ok(text.includes(receiver.url), 'attempt URL shown');
     assert.match(text, /200/);
     assert.match(text, /\d+ ms/);
@@ -199,7 +199,7 @@ test('compose with an uploaded image sends a group MMS whose webhooks arrive', a
   );
   await page.reload();
   await page.locator('.media img').waitFor();
-  const media = await page.locator('.media').innerText();
+  const media = (await page.locator('.media').textContent()) ?? '';
   assert.match(media, /image\/png/);
   assert.match(media, new RegExp(`${PNG.length} bytes`));
   await page.locator('.thread .bubble').first().waitFor();
