@@ -52,10 +52,14 @@ export function messagesRepo(db: SqlExecutor) {
   // here is outbound. Probed once per repo, so a migration adding it is picked up by new connections.
   let directionColumn: Promise<boolean> | undefined;
   const hasDirection = () => {
-    directionColumn ??= db.all('SELECT direction FROM messages WHERE 1 = 0').then(
-      () => true,
-      () => false,
-    );
+    directionColumn ??= (async () => {
+      try {
+        await db.all('SELECT direction FROM messages WHERE 1 = 0');
+        return true;
+      } catch {
+        return false;
+      }
+    })();
     return directionColumn;
   };
 
