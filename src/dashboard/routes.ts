@@ -142,6 +142,11 @@ export function dashboardRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
 
     scope.post<{ Body: Form }>('/dashboard/login', async (request, reply) => {
+      // No session yet, so no token: a sign-in posted from another site (login CSRF) is refused by its Origin.
+      const origin = request.headers.origin;
+      if (origin && origin !== `${request.protocol}://${request.host}`) {
+        return reply.code(403).type('text/plain').send('Cross-site sign-in refused.');
+      }
       const key = (request.body?.api_key ?? '').trim();
       const organizationId = key ? await ctx.auth.authenticate(key) : null;
       if (!organizationId) {

@@ -239,11 +239,19 @@ test('profiles and numbers pages read and edit', async () => {
   await shot('numbers');
 });
 
-test('a form post without the CSRF token is refused', async () => {
+test('a form post without the CSRF token, or a sign-in from another site, is refused', async () => {
   const res = await page.request.post(`${gw.url}/dashboard/compose`, {
     form: { from: gw.numbers[0]!, to: '+13125550100', text: 'forged' },
   });
   assert.equal(res.status(), 403);
+  const login = await fetch(`${gw.url}/dashboard/login`, {
+    method: 'POST',
+    headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ api_key: gw.apiKey }),
+    redirect: 'manual',
+  });
+  assert.equal(login.status, 403);
+  assert.equal(login.headers.get('set-cookie'), null);
 });
 
 test('no console errors and no request left the gateway', () => {
