@@ -65,6 +65,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         rates,
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         media: createFileMediaStore(path.join(config.dataDir, 'media')),
+        publicUrl: config.publicUrl,
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { dashboardRoutes } from '../dashboard/routes.ts';
 import { bearerAuth } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { installErrorHandler } from './error-handler.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
+import { messageListRoutes } from './routes/message-list.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { publicKeyRoutes } from './routes/public-key.ts';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -46,13 +50,17 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   app.get('/health', async () => ({ status: 'ok' }));
 
   mediaRoutes(app, ctx.media);
+  docsRoutes(app);
+  dashboardRoutes(app, ctx);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx));
+    messageListRoutes(authed, ctx);
     messageRoutes(authed, ctx);
     profileRoutes(authed, ctx);
     phoneNumberRoutes(authed, ctx);
     publicKeyRoutes(authed, ctx);
+    webhookDeliveryRoutes(authed, ctx);
   });
 
   return app;

@@ -17,4 +17,6 @@ export interface ApiContext {
   countryOf(e164: string): string | null;
   /** Content-addressed media the gateway stores and serves at `/media/<sha256>`. */
   media: MediaStore;
+  /** PUBLIC_URL: the address the outside world reaches the gateway at (links to stored media). */
+  publicUrl: string | undefined;
 }

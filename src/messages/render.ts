@@ -1,4 +1,5 @@
 import type { MessageRecord, Money, RecipientRecord, TelnyxErrorRecord } from '../store/records.ts';
+import type { OutboundMessagePayload } from './message-schema.ts';
 import type { RateTable } from './pricing.ts';
 import { isFinalStatus } from './status.ts';
 
@@ -10,13 +11,21 @@ function earliest(values: Array<string | null>): string | null {
   return values.reduce<string | null>((acc, v) => (v !== null && (acc === null || v < acc) ? v : acc), null);
 }
 
+const LINE_TYPES = new Set<string>(['Wireline', 'Wireless', 'VoWiFi', 'VoIP', 'Pre-Paid Wireless']);
+
+function lineType(value: string | null): OutboundMessagePayload['from']['line_type'] {
+  return value !== null && LINE_TYPES.has(value)
+    ? (value as OutboundMessagePayload['from']['line_type'])
+    : '';
+}
+
 function payload(
   m: MessageRecord,
   id: string,
   recipients: RecipientRecord[],
   cost: Money | null,
   errors: TelnyxErrorRecord[],
-) {
+): OutboundMessagePayload {
   const allFinal = recipients.every((r) => isFinalStatus(r.status));
   const stillQueued = recipients.some((r) => r.status === 'queued');
   return {
@@ -26,15 +35,20 @@ function payload(
     type: 'MMS',
     messaging_profile_id: m.messaging_profile_id,
     organization_id: m.organization_id,
-    from: { phone_number: m.from_number, carrier: m.from_carrier, line_type: m.from_line_type },
+    // Telnyx's schema has no null for these: an unknown carrier or line type is "".
+    from: {
+      phone_number: m.from_number,
+      carrier: m.from_carrier ?? '',
+      line_type: lineType(m.from_line_type),
+    },
     to: recipients.map((r) => ({
       phone_number: r.phone_number,
       status: r.status,
-      carrier: r.carrier,
-      line_type: r.line_type,
+      carrier: r.carrier ?? '',
+      line_type: lineType(r.line_type),
     })),
     cc: [],
-    text: m.text,
+    text: m.text ?? '',
     subject: m.subject,
     media: m.media,
     webhook_url: m.webhook_url,
@@ -47,7 +61,7 @@ function payload(
     cost,
     cost_breakdown: null,
     tcr_campaign_id: null,
-    tcr_campaign_billable: null,
+    tcr_campaign_billable: false,
     tcr_campaign_registered: null,
     received_at: m.received_at,
     sent_at: earliest(recipients.map((r) => r.sent_at)),
@@ -60,7 +74,7 @@ function payload(
   };
 }
 
-export type OutboundMessagePayload = ReturnType<typeof payload>;
+export type { OutboundMessagePayload };
 
 /** The group message: every recipient in `to`, with its own status. */
 export function renderGroupMessage(m: MessageRecord, recipients: RecipientRecord[], rates: RateTable | null) {

@@ -13,6 +13,25 @@ const countryList = z.array(
   }),
 );
 
+const numberPoolSettings = z
+  .object({
+    toll_free_weight: z.number(),
+    long_code_weight: z.number(),
+    skip_unhealthy: z.boolean(),
+    sticky_sender: z.boolean().optional(),
+    geomatch: z.boolean().optional(),
+  })
+  .meta({ id: 'NumberPoolSettings' });
+
+const urlShortenerSettings = z
+  .object({
+    domain: z.string(),
+    prefix: z.string().optional(),
+    replace_blacklist_only: z.boolean().optional(),
+    send_webhooks: z.boolean().optional(),
+  })
+  .meta({ id: 'UrlShortenerSettings' });
+
 /** Fields a caller may set on a messaging profile (Telnyx `CreateMessagingProfileRequest`). */
 const settable = {
   name: z.string().min(1),
@@ -27,17 +46,21 @@ const settable = {
     .nullish(),
   daily_spend_limit: z.string().regex(/^[0-9]+(?:\.[0-9]+)?$/),
   daily_spend_limit_enabled: z.boolean(),
-  health_webhook_url: url,
+  health_webhook_url: url.describe('Extension on update (Telnyx sets it at creation only).'),
   mms_fall_back_to_sms: z.boolean(),
   mms_transcoding: z.boolean(),
   mobile_only: z.boolean(),
   smart_encoding: z.boolean(),
-  redaction_enabled: z.boolean(),
-  redaction_level: z.number().int(),
-  number_pool_settings: z.record(z.string(), z.unknown()).nullish(),
-  url_shortener_settings: z.record(z.string(), z.unknown()).nullish(),
+  redaction_enabled: z.boolean().describe('Extension: kept and shown, not acted on.'),
+  redaction_level: z.number().int().describe('Extension: kept and shown, not acted on.'),
+  number_pool_settings: numberPoolSettings.nullish(),
+  url_shortener_settings: urlShortenerSettings.nullish(),
   ai_assistant_id: z.string().max(64).nullish(),
-  resource_group_id: z.string().max(64).nullish(),
+  resource_group_id: z
+    .string()
+    .max(64)
+    .nullish()
+    .describe('Extension on update (Telnyx sets it at creation only).'),
 };
 
 export const createProfileSchema = z.object({
@@ -62,4 +85,40 @@ export const createProfileSchema = z.object({
   resource_group_id: settable.resource_group_id.optional(),
 });
 
-export const updateProfileSchema = z.object(settable).partial();
+export const updateProfileSchema = z
+  .object({ ...settable, v1_secret: z.string().describe('Accepted and ignored: there is no v1 API.') })
+  .partial();
+
+/** Telnyx's `MessagingProfile` as the API answers it. */
+export const messagingProfileSchema = z
+  .object({
+    record_type: z.enum(['messaging_profile']),
+    id: z.uuid(),
+    organization_id: z.string(),
+    name: z.string(),
+    enabled: z.boolean(),
+    webhook_url: z.url().nullable(),
+    webhook_failover_url: z.url().nullable(),
+    webhook_api_version: settable.webhook_api_version,
+    whitelisted_destinations: z.array(z.string()),
+    alpha_sender: z.string().nullable(),
+    daily_spend_limit: z.string(),
+    daily_spend_limit_enabled: z.boolean(),
+    health_webhook_url: z.url().nullable(),
+    mms_fall_back_to_sms: z.boolean(),
+    mms_transcoding: z.boolean(),
+    mobile_only: z.boolean(),
+    smart_encoding: z.boolean(),
+    redaction_enabled: z.boolean(),
+    redaction_level: z.number().int(),
+    number_pool_settings: numberPoolSettings.nullable(),
+    url_shortener_settings: urlShortenerSettings.nullable(),
+    ai_assistant_id: z.string().nullable(),
+    resource_group_id: z.string().nullable(),
+    v1_secret: z.string().optional().describe('Absent: the gateway has no v1 API.'),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'MessagingProfile' });
+
+export type MessagingProfilePayload = z.output<typeof messagingProfileSchema>;

@@ -151,6 +151,8 @@ export interface WebhookAttemptRecord {
   response_body: string | null;
   error: string | null;
   created_at: string;
+  /** The headers the attempt was sent with (signature, timestamp); absent on attempts stored before. */
+  request_headers?: Record<string, string> | null;
 }
 
 export interface Page {
@@ -161,4 +163,38 @@ export interface Page {
 export interface PageResult<T> {
   items: T[];
   total: number;
+}
+
+/** Filters of `GET /v2/webhook_deliveries` (Telnyx's `filter[...]`). */
+export interface WebhookDeliveryFilter {
+  status?: 'delivered' | 'failed';
+  eventTypes?: string[];
+  /** Text the event (its JSON) contains. */
+  webhookContains?: string;
+  /** Text an attempt (URL, response, error) contains. */
+  attemptsContains?: string;
+  startedGte?: string;
+  startedLte?: string;
+  finishedGte?: string;
+  finishedLte?: string;
+}
+
+/** Filters of the message list (`GET /v2/messages`, the dashboard). */
+export interface MessageListFilter {
+  direction?: 'outbound' | 'inbound';
+  /** Messages with at least one recipient in this status. */
+  status?: string;
+  from?: string;
+  /** Messages with this number among their recipients. */
+  to?: string;
+  receivedGte?: string;
+  receivedLte?: string;
+  /** Text or subject contains. */
+  search?: string;
+}
+
+/** Keyset position in a newest-first list: the last row of the previous page. */
+export interface ListCursor {
+  received_at: string;
+  id: string;
 }

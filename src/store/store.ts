@@ -1,3 +1,4 @@
+import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
 import { idempotencyRepo } from './sql/idempotency.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
@@ -24,6 +25,7 @@ const REPOS = {
   spend: (db: SqlExecutor) => spendRepo(db),
   idempotency: (db: SqlExecutor) => idempotencyRepo(db),
   organizationSigningKeys: (db: SqlExecutor) => organizationSigningKeysRepo(db),
+  dashboardSessions: (db: SqlExecutor) => dashboardSessionsRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

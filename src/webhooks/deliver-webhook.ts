@@ -46,10 +46,13 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           attempt: round,
           deliveredTo: target.url,
         });
+        const headers = {
+          ...(await deps.signerFor(event.organization_id))(body, Math.floor(Date.now() / 1000)),
+        };
         const result = await postWebhook({
           url: target.url,
           body,
-          headers: { ...(await deps.signerFor(event.organization_id))(body, Math.floor(Date.now() / 1000)) },
+          headers,
           dispatcher: deps.dispatcher,
           timeoutMs: deps.timeoutMs,
         });
@@ -63,6 +66,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           response_body: result.responseBody,
           error: result.error,
           created_at: new Date().toISOString(),
+          request_headers: headers,
         });
         if (result.outcome === 'delivered') {
           deliveredTo = target.url;

@@ -362,13 +362,13 @@ describe('the 200 response', () => {
     assert.equal(long.data.parts, 2);
   });
 
-  test('media-only: text is null, media listed, defaults for the optional fields', async () => {
+  test('media-only: text is "" (the spec has no null for it), media listed, defaults for the optional fields', async () => {
     const { data } = await accept({
       from: '+13125550001',
       to: ['+13125550125'],
       media_urls: ['https://m.example/x.gif'],
     });
-    assert.equal(data.text, null);
+    assert.equal(data.text, '');
     assert.equal(data.subject, null);
     assert.equal(data.webhook_url, null);
     assert.equal(data.webhook_failover_url, null);
@@ -377,13 +377,7 @@ describe('the 200 response', () => {
     ]);
   });
 
-  /**
-   * Where the gateway knowingly differs from the spec's types (see the test report): Telnyx's schema
-   * makes `tcr_campaign_billable` a non-null boolean and `text` a non-null string.
-   */
-  const KNOWN_DEVIATIONS = [/^\/tcr_campaign_billable: null /, /^\/text: null /];
-
-  test('every value has the type the spec gives it', async (t) => {
+  test('every value has the type the spec gives it (tcr_campaign_billable a boolean, text a string)', async () => {
     const full = await accept(request);
     const mediaOnly = await accept({
       from: '+13125550001',
@@ -394,11 +388,8 @@ describe('the 200 response', () => {
       ...typeMismatches(full.data, specPayloadSchema(), ''),
       ...typeMismatches(mediaOnly.data, specPayloadSchema(), ''),
     ];
-    const known = mismatches.filter((m) => KNOWN_DEVIATIONS.some((re) => re.test(m)));
-    if (known.length > 0) t.todo(`known spec type deviations: ${[...new Set(known)].join('; ')}`);
-    assert.deepEqual(
-      mismatches.filter((m) => !known.includes(m)),
-      [],
-    );
+    assert.deepEqual(mismatches, []);
+    assert.equal(full.data.tcr_campaign_billable, false);
+    assert.equal(mediaOnly.data.text, '');
   });
 });

@@ -506,6 +506,7 @@ for (const { name, open } of storesUnderTest()) {
             response_body: 'unavailable',
             error: null,
             created_at: iso(11),
+            request_headers: { 'telnyx-timestamp': '1700000000', 'telnyx-signature-ed25519': 'c2ln' },
           };
           await store.webhooks.insertAttempt(attempt);
           await store.webhooks.insertAttempt({
@@ -515,6 +516,7 @@ for (const { name, open } of storesUnderTest()) {
             status_code: null,
             response_body: null,
             error: 'timed out',
+            request_headers: null,
           });
           await store.webhooks.insertAttempt({ ...attempt, event_id: 'whe_3' });
           const attempts = await store.webhooks.listAttemptsForMessage('msg_1');
@@ -529,6 +531,7 @@ for (const { name, open } of storesUnderTest()) {
                 status_code: null,
                 response_body: null,
                 error: 'timed out',
+                request_headers: null,
               },
             ],
           );

@@ -6,7 +6,7 @@ import { renderGroupMessage, renderRecipientMessage } from '../../messages/rende
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from '../uuid.ts';
 
 export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v2/messages/group_mms', async (request, reply) => {

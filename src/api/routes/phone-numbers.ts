@@ -1,16 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { apiError } from '../../errors/api-error.ts';
+import { updateMessagingSchema } from '../../tenants/number-schema.ts';
 import { renderPhoneNumber } from '../../tenants/render-number.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
-
-/** Telnyx `UpdatePhoneNumberMessagingSettingsRequest`: null or absent keeps, "" detaches. */
-const updateMessagingSchema = z.object({
-  messaging_profile_id: z.string().nullish(),
-  messaging_product: z.string().nullish(),
-  tags: z.array(z.string()).nullish(),
-});
+import { pageMeta, readPage } from '../pagination.ts';
 
 export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { store } = ctx;
@@ -20,6 +14,15 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!number) throw apiError('10005');
     return number;
   };
+
+  app.get('/v2/phone_numbers/messaging', async (request) => {
+    const page = readPage(request.query);
+    const { items, total } = await store.numbers.listForOrganization(request.organizationId, page);
+    return {
+      data: items.map((n) => renderPhoneNumber(n, ctx.countryOf(n.phone_number))),
+      meta: pageMeta(page, total),
+    };
+  });
 
   app.get<{ Params: { id: string } }>('/v2/phone_numbers/:id/messaging', async (request) => {
     const number = await load(request.organizationId, request.params.id);

@@ -51,7 +51,7 @@ export function profileRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.patch<IdParams>('/v2/messaging_profiles/:id', async (request) => {
     const profile = await load(request.organizationId, request.params.id);
-    const changes = parseWithTelnyxErrors(updateProfileSchema, request.body);
+    const { v1_secret: _ignored, ...changes } = parseWithTelnyxErrors(updateProfileSchema, request.body);
     const data = normaliseProfileData({ ...profile.data, ...changes } as ProfileData);
     const updatedAt = new Date().toISOString();
     await store.profiles.update(request.organizationId, profile.id, data, updatedAt);

@@ -113,6 +113,14 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       return row?.t == null ? null : Number(row.t);
     },
 
+    /** Jobs of `queue` whose payload has `field` = `value` (a message's send job, for its retry state). */
+    async findByPayload(queue: string, field: string, value: string): Promise<JobRecord[]> {
+      const rows = await db.all<JobRow>('SELECT * FROM jobs WHERE queue = ? AND payload LIKE ?', [
+        queue,
+        `%${JSON.stringify(field)}:${JSON.stringify(value)}%`,
+      ]);
+      return rows.map(fromRow).filter((j) => j.payload[field] === value);
+    },
     async count(queue?: string): Promise<number> {
       const row = queue
         ? await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM jobs WHERE queue = ?', [queue])

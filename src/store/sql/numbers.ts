@@ -44,6 +44,17 @@ export function numbersRepo(db: SqlExecutor) {
         [fields.messaging_profile_id, JSON.stringify(fields.tags), updatedAt, id, organizationId],
       );
     },
+    async listForOrganization(organizationId: string, page: Page): Promise<PageResult<PhoneNumber>> {
+      const rows = await db.all<Row>(
+        'SELECT * FROM phone_numbers WHERE organization_id = ? ORDER BY phone_number LIMIT ? OFFSET ?',
+        [organizationId, page.size, (page.number - 1) * page.size],
+      );
+      const total = await db.get<{ n: number | string }>(
+        'SELECT COUNT(*) AS n FROM phone_numbers WHERE organization_id = ?',
+        [organizationId],
+      );
+      return { items: rows.map(fromRow), total: Number(total?.n ?? 0) };
+    },
     async listByProfile(
       organizationId: string,
       profileId: string,

@@ -1,6 +1,14 @@
-import type { WebhookAttemptRecord, WebhookEventRecord, WebhookUrlState } from '../records.ts';
+import type {
+  Page,
+  PageResult,
+  WebhookAttemptRecord,
+  WebhookDeliveryFilter,
+  WebhookEventRecord,
+  WebhookUrlState,
+} from '../records.ts';
 import type { SqlExecutor } from './driver.ts';
 import { parseJson } from './json.ts';
+import { containsPattern } from './like.ts';
 
 type EventRow = Omit<WebhookEventRecord, 'payload' | 'urls'> & { payload: string; urls: string };
 
@@ -11,8 +19,11 @@ const eventFromRow = (r: EventRow): WebhookEventRecord => ({
   urls: parseJson<WebhookUrlState[]>(r.urls, []),
 });
 
-const attemptFromRow = (r: WebhookAttemptRecord): WebhookAttemptRecord => ({
+type AttemptRow = Omit<WebhookAttemptRecord, 'request_headers'> & { request_headers?: string | null };
+
+const attemptFromRow = (r: AttemptRow): WebhookAttemptRecord => ({
   ...r,
+  request_headers: parseJson<Record<string, string> | null>(r.request_headers, null),
   id: Number(r.id),
   attempt: Number(r.attempt),
   duration_ms: Number(r.duration_ms),
@@ -65,8 +76,9 @@ export function webhooksRepo(db: SqlExecutor) {
     },
     async insertAttempt(a: Omit<WebhookAttemptRecord, 'id'>): Promise<void> {
       await db.run(
-        `INSERT INTO webhook_attempts (event_id, attempt, url, outcome, status_code, duration_ms, response_body, error, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO webhook_attempts (event_id, attempt, url, outcome, status_code, duration_ms, response_body, error,
+           created_at, request_headers)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           a.event_id,
           a.attempt,
@@ -77,6 +89,7 @@ export function webhooksRepo(db: SqlExecutor) {
           a.response_body,
           a.error,
           a.created_at,
+          a.request_headers ? JSON.stringify(a.request_headers) : null,
         ],
       );
     },
@@ -88,12 +101,92 @@ export function webhooksRepo(db: SqlExecutor) {
       return rows.map(eventFromRow);
     },
     async listAttemptsForMessage(messageId: string): Promise<WebhookAttemptRecord[]> {
-      const rows = await db.all<WebhookAttemptRecord>(
+      const rows = await db.all<AttemptRow>(
         `SELECT a.* FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id
          WHERE e.message_id = ? ORDER BY a.id`,
         [messageId],
       );
       return rows.map(attemptFromRow);
+    },
+    async getEventForOrganization(
+      organizationId: string,
+      id: string,
+    ): Promise<WebhookEventRecord | undefined> {
+      const row = await db.get<EventRow>(
+        'SELECT * FROM webhook_events WHERE id = ? AND organization_id = ?',
+        [id, organizationId],
+      );
+      return row && eventFromRow(row);
+    },
+    async listAttemptsForEvents(eventIds: string[]): Promise<WebhookAttemptRecord[]> {
+      if (eventIds.length === 0) return [];
+      const rows = await db.all<AttemptRow>(
+        `SELECT * FROM webhook_attempts WHERE event_id IN (${eventIds.map(() => '?').join(', ')}) ORDER BY id`,
+        eventIds,
+      );
+      return rows.map(attemptFromRow);
+    },
+    /** An organization's events, newest first, through the webhook_events_org index. */
+    async listForOrganization(
+      organizationId: string,
+      filter: WebhookDeliveryFilter,
+      page: Page,
+    ): Promise<PageResult<WebhookEventRecord>> {
+      const where = ['organization_id = ?'];
+      const params: unknown[] = [organizationId];
+      if (filter.status) {
+        where.push('status = ?');
+        params.push(filter.status);
+      }
+      if (filter.eventTypes?.length) {
+        where.push(`event_type IN (${filter.eventTypes.map(() => '?').join(', ')})`);
+        params.push(...filter.eventTypes);
+      }
+      if (filter.webhookContains) {
+        where.push("(payload LIKE ? ESCAPE '\\' OR event_type LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')");
+        const pattern = containsPattern(filter.webhookContains);
+        params.push(pattern, pattern, pattern);
+      }
+      if (filter.attemptsContains) {
+        const pattern = containsPattern(filter.attemptsContains);
+        where.push(
+          `EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.event_id = webhook_events.id AND
+             (a.url LIKE ? ESCAPE '\\' OR a.response_body LIKE ? ESCAPE '\\' OR a.error LIKE ? ESCAPE '\\'))`,
+        );
+        params.push(pattern, pattern, pattern);
+      }
+      const range: Array<[string | undefined, string]> = [
+        [filter.startedGte, 'created_at >= ?'],
+        [filter.startedLte, 'created_at <= ?'],
+        [filter.finishedGte, 'completed_at >= ?'],
+        [filter.finishedLte, 'completed_at <= ?'],
+      ];
+      for (const [value, clause] of range) {
+        if (value === undefined) continue;
+        where.push(clause);
+        params.push(value);
+      }
+      const sql = where.join(' AND ');
+      const rows = await db.all<EventRow>(
+        `SELECT * FROM webhook_events WHERE ${sql} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+        [...params, page.size, (page.number - 1) * page.size],
+      );
+      const total = await db.get<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM webhook_events WHERE ${sql}`,
+        params,
+      );
+      return { items: rows.map(eventFromRow), total: Number(total?.n ?? 0) };
+    },
+    /** Puts a finished event back to pending with every URL live again, for a new delivery round. */
+    async reopenEvent(id: string): Promise<boolean> {
+      const event = await db.get<EventRow>('SELECT * FROM webhook_events WHERE id = ?', [id]);
+      if (!event || event.status === 'pending') return false;
+      const urls = eventFromRow(event).urls.map((u) => ({ url: u.url, gone: false }));
+      const changed = await db.run(
+        "UPDATE webhook_events SET status = 'pending', urls = ?, completed_at = NULL WHERE id = ? AND status <> 'pending'",
+        [JSON.stringify(urls), id],
+      );
+      return changed > 0;
     },
   };
 }
