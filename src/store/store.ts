@@ -11,8 +11,8 @@ import { webhooksRepo } from './sql/webhooks.ts';
 const REPOS = {
   organizations: (db: SqlExecutor) => organizationsRepo(db),
   apiKeys: (db: SqlExecutor) => apiKeysRepo(db),
-  profiles: (db: SqlExecutor) => profilesRepo(db),
-  numbers: (db: SqlExecutor) => numbersRepo(db),
+  profiles: (db: SqlExecutor, dialect: Dialect) => profilesRepo(db, dialect),
+  numbers: (db: SqlExecutor, dialect: Dialect) => numbersRepo(db, dialect),
   messages: (db: SqlExecutor) => messagesRepo(db),
   jobs: (db: SqlExecutor, dialect: Dialect) => jobsRepo(db, dialect),
   webhooks: (db: SqlExecutor) => webhooksRepo(db),
