@@ -9,7 +9,7 @@ import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
 const REPOS = {
-  organizations: (db: SqlExecutor) => organizationsRepo(db),
+  organizations: (db: SqlExecutor, dialect: Dialect) => organizationsRepo(db, dialect),
   apiKeys: (db: SqlExecutor) => apiKeysRepo(db),
   profiles: (db: SqlExecutor, dialect: Dialect) => profilesRepo(db, dialect),
   numbers: (db: SqlExecutor, dialect: Dialect) => numbersRepo(db, dialect),
