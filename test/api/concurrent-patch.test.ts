@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { addNumber, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { api } from '../support/pipeline-gateway.ts';
 
 // PATCH reads a resource, merges the changes and writes it back: concurrent PATCHes of different
 // fields of one resource must all land, none overwritten by another's stale read.
@@ -9,17 +10,9 @@ let gw: TestGateway;
 type Json = Record<string, unknown>;
 
 async function call(method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${gw.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${gw.apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Json;
-  assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json.data as Json;
+  const res = await api<{ data: Json }>(gw, method, path, body);
+  assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(res.body)}`);
+  return res.body.data;
 }
 
 before(async () => {

@@ -48,6 +48,18 @@ function recording(driver: SqlDriver, seen: Map<string, unknown[]>): SqlDriver {
   return { ...driver, ...wrap(driver), transaction: (fn) => driver.transaction((tx) => fn(wrap(tx))) };
 }
 
+const deliveredAttempt = (eventId: string) => ({
+  event_id: eventId,
+  attempt: 1,
+  url: 'https://hooks.example.com/',
+  outcome: 'delivered',
+  status_code: 200,
+  duration_ms: 3,
+  response_body: null,
+  error: null,
+  created_at: iso(4),
+});
+
 /** Calls every repository method of the non-job tables once. */
 async function exercise(store: Store): Promise<void> {
   const org = (await seedOrganization(store, 'org_1')).id;
@@ -100,17 +112,7 @@ async function exercise(store: Store): Promise<void> {
     delivered_to: null,
     completed_at: iso(4),
   });
-  await store.webhooks.insertAttempt({
-    event_id: 'whe_1',
-    attempt: 1,
-    url: 'https://hooks.example.com/',
-    outcome: 'delivered',
-    status_code: 200,
-    duration_ms: 3,
-    response_body: null,
-    error: null,
-    created_at: iso(4),
-  });
+  await store.webhooks.insertAttempt(deliveredAttempt('whe_1'));
   await store.webhooks.listEventsForMessage('msg_1');
   await store.webhooks.listAttemptsForMessage('msg_1');
   const entry = { idempotency_key: 'k', recipient_id: 'rcp_1', phone_number: '+15550002000' };
@@ -138,17 +140,7 @@ async function populate(store: Store): Promise<void> {
         );
         for (const e of [0, 1]) {
           await tx.webhooks.insertEvent(webhookEvent(org, id, `whe_p${o}_${m}_${e}`, e));
-          await tx.webhooks.insertAttempt({
-            event_id: `whe_p${o}_${m}_${e}`,
-            attempt: 1,
-            url: 'https://hooks.example.com/',
-            outcome: 'delivered',
-            status_code: 200,
-            duration_ms: 3,
-            response_body: null,
-            error: null,
-            created_at: iso(4),
-          });
+          await tx.webhooks.insertAttempt(deliveredAttempt(`whe_p${o}_${m}_${e}`));
         }
       }
     }
