@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { dashboardRoutes } from '../dashboard/routes.ts';
+import { trackAllowedMethods } from './allowed-methods.ts';
 import { bearerAuth } from './auth.ts';
 import type { ApiContext } from './context.ts';
-import { installErrorHandler } from './error-handler.ts';
+import { answerFrameworkError, installErrorHandler } from './error-handler.ts';
+import { answerClientError } from './http-errors.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { messageListRoutes } from './routes/message-list.ts';
@@ -27,11 +29,15 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler(err, socket) {
+      answerClientError(err, socket, opts.logger);
+    },
   });
 
   // Fastify parses text/plain by default; the API only takes JSON (anything else is 415 10029).
   app.removeContentTypeParser('text/plain');
-  installErrorHandler(app);
+  installErrorHandler(app, trackAllowedMethods(app));
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -1,7 +1,8 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiError, apiError, type TelnyxErrorObject, telnyxError } from '../errors/api-error.ts';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, apiError, telnyxError } from '../errors/api-error.ts';
+import { errorBody, errorForStatus } from './http-errors.ts';
 
-/** Fastify's own request errors, mapped to Telnyx codes. */
+/** Fastify's own request errors, mapped to Telnyx codes; any other 4xx of Fastify by its status. */
 function fromFastifyError(err: FastifyError): ApiError | null {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -15,25 +16,43 @@ function fromFastifyError(err: FastifyError): ApiError | null {
       return apiError('10033');
     default:
       if (err instanceof SyntaxError) return apiError('10023');
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+        return errorForStatus(err.statusCode);
+      }
       return null;
   }
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+/**
+ * Fastify's `frameworkErrors` option: errors raised while routing (bad percent-encoding, a path
+ * parameter over the length limit), before any hook has run.
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const known = fromFastifyError(err) ?? errorForStatus(400);
+  request.log.debug({ code: err.code }, 'request refused while routing');
+  return reply
+    .code(known.status)
+    .header('x-request-id', request.id)
+    .send(errorBody(known, String(request.id)));
+}
+
+export function installErrorHandler(app: FastifyInstance, allowedMethods: (path: string) => string[]): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const known = err instanceof ApiError ? err : fromFastifyError(err);
     const requestId = String(request.id);
-    if (known) {
-      const errors = known.errors.map((e) => ({ ...e, meta: { ...e.meta, request_id: requestId } }));
-      return reply.code(known.status).send({ errors });
-    }
+    if (known) return reply.code(known.status).send(errorBody(known, requestId));
     request.log.error({ err, url: request.url, method: request.method }, 'unexpected error');
-    const opaque: TelnyxErrorObject = { ...telnyxError('10007'), meta: { request_id: requestId } };
-    return reply.code(500).send({ errors: [opaque] });
+    return reply.code(500).send(errorBody(new ApiError(500, [telnyxError('10007')]), requestId));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const e = telnyxError('10005', { detail: `No route ${request.method} ${request.url.split('?')[0]}.` });
-    return reply.code(404).send({ errors: [{ ...e, meta: { request_id: String(request.id) } }] });
+    const allowed = allowedMethods(request.url.split('?')[0]!);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(errorBody(errorForStatus(405), request.id));
+    }
+    return reply.code(404).send(errorBody(errorForStatus(404), request.id));
   });
 }

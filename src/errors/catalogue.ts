@@ -16,6 +16,7 @@ export const ERRORS = {
   },
   '10006': { status: 400, title: 'Invalid ID', detail: 'The resource ID provided was invalid.' },
   '10007': { status: 500, title: 'Unexpected error', detail: 'An unexpected error occured.' },
+  '10008': { status: 408, title: 'Request timeout', detail: 'The request timed out.' },
   '10009': {
     status: 401,
     title: 'Authentication failed',
@@ -47,6 +48,11 @@ export const ERRORS = {
     status: 415,
     title: 'Expected JSON Content-Type',
     detail: "Must encode request as 'application/json'",
+  },
+  '10030': {
+    status: 405,
+    title: 'Method not allowed',
+    detail: 'The URL is valid, but the method is not allowed.',
   },
   '10032': {
     status: 400,

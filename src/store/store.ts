@@ -13,10 +13,10 @@ import { spendRepo } from './sql/spend.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
 const REPOS = {
-  organizations: (db: SqlExecutor) => organizationsRepo(db),
+  organizations: (db: SqlExecutor, dialect: Dialect) => organizationsRepo(db, dialect),
   apiKeys: (db: SqlExecutor) => apiKeysRepo(db),
-  profiles: (db: SqlExecutor) => profilesRepo(db),
-  numbers: (db: SqlExecutor) => numbersRepo(db),
+  profiles: (db: SqlExecutor, dialect: Dialect) => profilesRepo(db, dialect),
+  numbers: (db: SqlExecutor, dialect: Dialect) => numbersRepo(db, dialect),
   messages: (db: SqlExecutor) => messagesRepo(db),
   jobs: (db: SqlExecutor, dialect: Dialect) => jobsRepo(db, dialect),
   webhooks: (db: SqlExecutor) => webhooksRepo(db),

@@ -20,6 +20,8 @@ export interface SandboxInfo {
  */
 export async function bootstrapSandbox(store: Store): Promise<SandboxInfo | null> {
   return store.transaction(async (tx) => {
+    // Several nodes may start together on one empty database: only the first makes the sandbox.
+    await tx.organizations.lockFirstStart();
     if ((await tx.organizations.count()) > 0) return null;
     const now = new Date().toISOString();
     const organizationId = randomUUID();

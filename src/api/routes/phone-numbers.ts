@@ -29,27 +29,35 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { data: renderPhoneNumber(number, ctx.countryOf(number.phone_number)) };
   });
 
+  // Read, merge and write in one transaction with the number locked (and the profile it is
+  // attached to kept from being deleted meanwhile): concurrent PATCHes of different fields both land.
   app.patch<{ Params: { id: string } }>('/v2/phone_numbers/:id/messaging', async (request) => {
-    const number = await load(request.organizationId, request.params.id);
-    const body = parseWithTelnyxErrors(updateMessagingSchema, request.body);
-    let profileId = number.messaging_profile_id;
-    if (body.messaging_profile_id === '') profileId = null;
-    else if (body.messaging_profile_id) {
-      const profile = await store.profiles.get(request.organizationId, body.messaging_profile_id);
-      if (!profile) {
-        throw apiError('10005', { pointer: '/messaging_profile_id', detail: 'Messaging profile not found.' });
+    const updated = await store.transaction(async (tx) => {
+      const number = await tx.numbers.findByIdOrNumber(request.organizationId, request.params.id, true);
+      if (!number) throw apiError('10005');
+      const body = parseWithTelnyxErrors(updateMessagingSchema, request.body);
+      let profileId = number.messaging_profile_id;
+      if (body.messaging_profile_id === '') profileId = null;
+      else if (body.messaging_profile_id) {
+        const profile = await tx.profiles.get(request.organizationId, body.messaging_profile_id, 'SHARE');
+        if (!profile) {
+          throw apiError('10005', {
+            pointer: '/messaging_profile_id',
+            detail: 'Messaging profile not found.',
+          });
+        }
+        profileId = profile.id;
       }
-      profileId = profile.id;
-    }
-    const tags = body.tags ?? number.tags;
-    const updatedAt = new Date().toISOString();
-    await store.numbers.update(
-      request.organizationId,
-      number.id,
-      { messaging_profile_id: profileId, tags },
-      updatedAt,
-    );
-    const updated = { ...number, messaging_profile_id: profileId, tags, updated_at: updatedAt };
-    return { data: renderPhoneNumber(updated, ctx.countryOf(number.phone_number)) };
+      const tags = body.tags ?? number.tags;
+      const updatedAt = new Date().toISOString();
+      await tx.numbers.update(
+        request.organizationId,
+        number.id,
+        { messaging_profile_id: profileId, tags },
+        updatedAt,
+      );
+      return { ...number, messaging_profile_id: profileId, tags, updated_at: updatedAt };
+    });
+    return { data: renderPhoneNumber(updated, ctx.countryOf(updated.phone_number)) };
   });
 }

@@ -49,13 +49,19 @@ export function profileRoutes(app: FastifyInstance, ctx: ApiContext): void {
     data: renderProfile(await load(request.organizationId, request.params.id)),
   }));
 
+  // Read, merge and write in one transaction with the row locked: two concurrent PATCHes of
+  // different fields both land.
   app.patch<IdParams>('/v2/messaging_profiles/:id', async (request) => {
-    const profile = await load(request.organizationId, request.params.id);
-    const { v1_secret: _ignored, ...changes } = parseWithTelnyxErrors(updateProfileSchema, request.body);
-    const data = normaliseProfileData({ ...profile.data, ...changes } as ProfileData);
-    const updatedAt = new Date().toISOString();
-    await store.profiles.update(request.organizationId, profile.id, data, updatedAt);
-    return { data: renderProfile({ ...profile, data, updated_at: updatedAt }) };
+    const updated = await store.transaction(async (tx) => {
+      const profile = await tx.profiles.get(request.organizationId, request.params.id, 'UPDATE');
+      if (!profile) throw apiError('10005');
+      const { v1_secret: _ignored, ...changes } = parseWithTelnyxErrors(updateProfileSchema, request.body);
+      const data = normaliseProfileData({ ...profile.data, ...changes } as ProfileData);
+      const updatedAt = new Date().toISOString();
+      await tx.profiles.update(request.organizationId, profile.id, data, updatedAt);
+      return { ...profile, data, updated_at: updatedAt };
+    });
+    return { data: renderProfile(updated) };
   });
 
   app.delete<IdParams>('/v2/messaging_profiles/:id', async (request) => {

@@ -1,6 +1,7 @@
 import type { Page, PageResult, PhoneNumber } from '../records.ts';
-import type { SqlExecutor } from './driver.ts';
+import type { Dialect, SqlExecutor } from './driver.ts';
 import { parseJson } from './json.ts';
+import { rowLock } from './row-lock.ts';
 
 interface Row extends Omit<PhoneNumber, 'tags'> {
   tags: string;
@@ -8,7 +9,7 @@ interface Row extends Omit<PhoneNumber, 'tags'> {
 
 const fromRow = (r: Row): PhoneNumber => ({ ...r, tags: parseJson<string[]>(r.tags, []) });
 
-export function numbersRepo(db: SqlExecutor) {
+export function numbersRepo(db: SqlExecutor, dialect: Dialect) {
   return {
     async add(n: PhoneNumber): Promise<boolean> {
       const changed = await db.run(
@@ -26,9 +27,14 @@ export function numbersRepo(db: SqlExecutor) {
       );
       return changed > 0;
     },
-    async findByIdOrNumber(organizationId: string, idOrNumber: string): Promise<PhoneNumber | undefined> {
+    /** With `forUpdate` inside a transaction, the row stays locked until it ends. */
+    async findByIdOrNumber(
+      organizationId: string,
+      idOrNumber: string,
+      forUpdate = false,
+    ): Promise<PhoneNumber | undefined> {
       const row = await db.get<Row>(
-        'SELECT * FROM phone_numbers WHERE organization_id = ? AND (id = ? OR phone_number = ?)',
+        `SELECT * FROM phone_numbers WHERE organization_id = ? AND (id = ? OR phone_number = ?)${forUpdate ? rowLock(dialect, 'UPDATE') : ''}`,
         [organizationId, idOrNumber, idOrNumber],
       );
       return row && fromRow(row);

@@ -1,8 +1,19 @@
 import type { ApiKey, Organization } from '../records.ts';
-import type { SqlExecutor } from './driver.ts';
+import type { Dialect, SqlExecutor } from './driver.ts';
 
-export function organizationsRepo(db: SqlExecutor) {
+// Any fixed number unique to this program (advisory locks are per database; migrations use another).
+const FIRST_START_LOCK_KEY = 7_370_416_382;
+
+export function organizationsRepo(db: SqlExecutor, dialect: Dialect) {
   return {
+    /**
+     * Inside a transaction: waits until no other transaction holds this lock, and holds it until
+     * this one ends, so nodes starting together on an empty database decide one after another
+     * whether it is empty. SQLite needs nothing: its transactions hold the one write lock.
+     */
+    async lockFirstStart(): Promise<void> {
+      if (dialect === 'postgres') await db.get('SELECT pg_advisory_xact_lock(?)', [FIRST_START_LOCK_KEY]);
+    },
     async create(org: Organization): Promise<void> {
       await db.run('INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)', [
         org.id,

@@ -1,6 +1,7 @@
 import type { MessagingProfile, Page, PageResult, ProfileData } from '../records.ts';
-import type { SqlExecutor } from './driver.ts';
+import type { Dialect, SqlExecutor } from './driver.ts';
 import { parseJson } from './json.ts';
+import { rowLock } from './row-lock.ts';
 
 interface Row {
   id: string;
@@ -15,7 +16,7 @@ const fromRow = (r: Row): MessagingProfile => ({
   data: parseJson<ProfileData>(r.data, {} as ProfileData),
 });
 
-export function profilesRepo(db: SqlExecutor) {
+export function profilesRepo(db: SqlExecutor, dialect: Dialect) {
   return {
     async create(p: MessagingProfile): Promise<void> {
       await db.run(
@@ -23,11 +24,19 @@ export function profilesRepo(db: SqlExecutor) {
         [p.id, p.organization_id, JSON.stringify(p.data), p.created_at, p.updated_at],
       );
     },
-    async get(organizationId: string, id: string): Promise<MessagingProfile | undefined> {
-      const row = await db.get<Row>('SELECT * FROM messaging_profiles WHERE id = ? AND organization_id = ?', [
-        id,
-        organizationId,
-      ]);
+    /**
+     * With `lock` inside a transaction, the row stays locked until it ends: `UPDATE` for a
+     * read-modify-write, `SHARE` to keep it from being deleted while another row points at it.
+     */
+    async get(
+      organizationId: string,
+      id: string,
+      lock?: 'UPDATE' | 'SHARE',
+    ): Promise<MessagingProfile | undefined> {
+      const row = await db.get<Row>(
+        `SELECT * FROM messaging_profiles WHERE id = ? AND organization_id = ?${lock ? rowLock(dialect, lock) : ''}`,
+        [id, organizationId],
+      );
       return row && fromRow(row);
     },
     /** The profile a number of the organization is attached to (undefined if none), in one query. */

@@ -8,6 +8,8 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
 const MAX_BATCH = 256;
 
 /**
@@ -15,6 +17,10 @@ const MAX_BATCH = 256;
  * single BEGIN … COMMIT, each in its own SAVEPOINT, so a failing one rolls back only itself. Every
  * caller is answered only after the shared COMMIT, so a resolved transaction is as durable as before;
  * the saving is the per-transaction commit cost, which dominates small writes.
+ *
+ * When the savepoint machinery itself fails (SAVEPOINT, ROLLBACK TO or RELEASE throws), the batch's
+ * state can no longer be trusted: the whole transaction is rolled back and every caller of the batch
+ * is rejected (with its own error if its unit had failed, with the machinery's error otherwise).
  */
 export function createGroupCommitter(db: Database.Database, mutex: Mutex, inner: SqlExecutor) {
   const pending: Pending[] = [];
@@ -31,38 +37,50 @@ export function createGroupCommitter(db: Database.Database, mutex: Mutex, inner:
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
+      // runBatch answers every caller itself and never rejects.
       void mutex.run(runBatch);
     });
   };
+
+  /** Runs every unit in its savepoint; throws only when the transaction itself is broken. */
+  async function runUnits(batch: Pending[], outcomes: Outcome[]): Promise<void> {
+    for (const item of batch) {
+      savepoint.run();
+      let outcome: Outcome;
+      try {
+        outcome = { ok: true, value: await item.fn(inner) };
+      } catch (err) {
+        outcome = { ok: false, err };
+      }
+      outcomes.push(outcome);
+      if (!outcome.ok) rollbackTo.run();
+      release.run();
+    }
+  }
+
+  function rollbackQuietly(): void {
+    try {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    } catch {
+      // Nothing more to undo: SQLite drops a transaction it cannot roll back.
+    }
+  }
 
   async function runBatch(): Promise<void> {
     const batch = pending.splice(0, MAX_BATCH);
     if (pending.length > 0) schedule();
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    const outcomes: Outcome[] = [];
     try {
       begin.run();
-    } catch (err) {
-      for (const item of batch) item.reject(err);
-      return;
-    }
-    for (const item of batch) {
-      savepoint.run();
-      try {
-        const value = await item.fn(inner);
-        release.run();
-        outcomes.push({ ok: true, value });
-      } catch (err) {
-        rollbackTo.run();
-        release.run();
-        outcomes.push({ ok: false, err });
-      }
-    }
-    try {
+      await runUnits(batch, outcomes);
       commit.run();
     } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      for (const item of batch) item.reject(err);
+      rollbackQuietly();
+      batch.forEach((item, i) => {
+        const own = outcomes[i];
+        item.reject(own && !own.ok ? own.err : err);
+      });
       return;
     }
     batch.forEach((item, i) => {
