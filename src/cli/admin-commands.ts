@@ -8,9 +8,9 @@ import { issueApiKey } from '../tenants/api-keys.ts';
 import { createOrganization } from '../tenants/organizations.ts';
 import { ensureSigningKey } from '../webhooks/signing-key-store.ts';
 
-class CliError extends Error {}
+export class CliError extends Error {}
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
@@ -20,11 +20,11 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   }
 }
 
-function output(json: boolean, data: Record<string, unknown>, human: string): void {
+export function output(json: boolean, data: Record<string, unknown>, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
 }
 
-function run(action: () => Promise<void>) {
+export function run(action: () => Promise<void>) {
   return () =>
     action().catch((err: unknown) => {
       process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

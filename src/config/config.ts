@@ -50,6 +50,8 @@ const envSchema = z.object({
   SIMULATOR_CARRIER_DOWN_ATTEMPTS: z.coerce.number().int().min(0).default(2),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
+  DEFAULT_CONNECTOR: z.string().min(1).default('simulator'),
+  CONNECTOR_CACHE_MS: z.coerce.number().int().min(0).default(2000),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
@@ -81,6 +83,10 @@ export interface Config {
    * a trailing slash. Unset: the address the API listens on.
    */
   publicUrl: string | undefined;
+  /** The connector of profiles that have no route. */
+  defaultConnector: string;
+  /** How long a node keeps connector settings and routes before reading them again. */
+  connectorCacheMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -120,5 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     retryScale: e.RETRY_SCALE,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    defaultConnector: e.DEFAULT_CONNECTOR,
+    connectorCacheMs: e.CONNECTOR_CACHE_MS,
   };
 }

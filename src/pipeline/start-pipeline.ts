@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createSimulator } from '../carriers/simulator.ts';
+import { connectorBuilder } from '../carriers/build-connector.ts';
+import { createConnectorDirectory } from '../carriers/connector-directory.ts';
+import { createConnectorRegistry } from '../carriers/connector-registry.ts';
 import { createStoreLedger } from '../carriers/store-ledger.ts';
 import type { Config } from '../config/config.ts';
 import { fetchMessageMedia } from '../media/fetch-message-media.ts';
@@ -36,12 +38,20 @@ export function startPipeline(
   let pool: WorkerPool | null = null;
   const wake = () => pool?.wake();
 
-  const connector = createSimulator({
-    ledger: createStoreLedger(store, wake),
-    reportDelayMs: config.simulator.reportDelayMs,
-    slowReportDelayMs: config.simulator.slowReportDelayMs,
-    carrierDownAttempts: config.simulator.carrierDownAttempts,
-  });
+  const connectors = createConnectorRegistry(
+    createConnectorDirectory(store, {
+      defaultConnector: config.defaultConnector,
+      cacheMs: config.connectorCacheMs,
+    }),
+    connectorBuilder({
+      simulator: {
+        ledger: createStoreLedger(store, wake),
+        reportDelayMs: config.simulator.reportDelayMs,
+        slowReportDelayMs: config.simulator.slowReportDelayMs,
+        carrierDownAttempts: config.simulator.carrierDownAttempts,
+      },
+    }),
+  );
 
   pool = startWorkerPool({
     store,
@@ -54,7 +64,7 @@ export function startPipeline(
     handlers: [
       sendMessageHandler({
         store,
-        connectorFor: async () => connector,
+        connectorFor: (message) => connectors.connectorFor(message),
         mediaStore,
         carrierRetry: scale(CARRIER_RETRY_SCHEDULE),
         fetchMedia: (urls) =>
@@ -83,6 +93,7 @@ export function startPipeline(
     wake: () => workers.wake(),
     async stop() {
       await workers.stop();
+      await connectors.close();
       await dispatcher.close();
     },
   };

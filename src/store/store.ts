@@ -1,9 +1,12 @@
+import { connectorsRepo } from './sql/connectors.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
+import { inboundReceiptsRepo } from './sql/inbound-receipts.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
 import { profilesRepo } from './sql/profiles.ts';
+import { routesRepo } from './sql/routes.ts';
 import { signingKeysRepo } from './sql/signing-keys.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
@@ -18,6 +21,9 @@ const REPOS = {
   webhooks: (db: SqlExecutor) => webhooksRepo(db),
   simulator: (db: SqlExecutor) => simulatorSubmissionsRepo(db),
   signingKeys: (db: SqlExecutor) => signingKeysRepo(db),
+  connectors: (db: SqlExecutor) => connectorsRepo(db),
+  routes: (db: SqlExecutor) => routesRepo(db),
+  inboundReceipts: (db: SqlExecutor) => inboundReceiptsRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };
