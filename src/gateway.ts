@@ -2,7 +2,10 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
+import { mediaPath } from './api/routes/media.ts';
+import { createConnectorDirectory } from './carriers/connector-directory.ts';
 import type { Config } from './config/config.ts';
+import { receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
@@ -47,6 +50,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   if (config.roles.includes('api')) {
+    const media = createFileMediaStore(path.join(config.dataDir, 'media'));
+    // Media links point at PUBLIC_URL, or at the address the API listens on (known once it listens).
+    let baseUrl = config.publicUrl ?? '';
     app = buildApp(
       {
         store,
@@ -54,7 +60,17 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         rates,
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         publicKey: async () => signingKey.publicKey,
-        media: createFileMediaStore(path.join(config.dataDir, 'media')),
+        media,
+        mm7: {
+          store,
+          connectors: createConnectorDirectory(store, {
+            defaultConnector: config.defaultConnector,
+            cacheMs: config.connectorCacheMs,
+          }),
+          receive: (message) =>
+            receiveMessage({ store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}` }, message),
+          onWork: () => workers?.wake(),
+        },
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),
@@ -68,6 +84,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     );
     const address = await app.listen({ port: config.port, host: config.host });
     url = address;
+    if (!config.publicUrl) baseUrl = address;
   }
 
   logger.info({ publicKey: signingKey.publicKey, url, roles: config.roles }, 'gateway started');

@@ -5,6 +5,7 @@ import type { ApiContext } from './context.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { mm7Routes } from './routes/mm7.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 
@@ -46,6 +47,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   app.get('/v2/public_key', async () => ({ data: { public_key: await ctx.publicKey() } }));
 
   mediaRoutes(app, ctx.media);
+  if (ctx.mm7) mm7Routes(app, ctx.mm7);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx.auth));

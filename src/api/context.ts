@@ -3,6 +3,7 @@ import type { SendDeps } from '../messages/create-group-mms.ts';
 import type { RateTable } from '../messages/pricing.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator } from '../tenants/api-keys.ts';
+import type { Mm7RouteDeps } from './routes/mm7.ts';
 
 /** What the HTTP layer needs from the rest of the gateway. */
 export interface ApiContext {
@@ -15,4 +16,6 @@ export interface ApiContext {
   publicKey(): Promise<string>;
   /** Content-addressed media the gateway stores and serves at `/media/<sha256>`. */
   media: MediaStore;
+  /** The MM7 receiver at `/mm7/<connector>`; absent: not served. */
+  mm7?: Mm7RouteDeps;
 }
