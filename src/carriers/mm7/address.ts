@@ -17,8 +17,8 @@ export function addressFromElement(elementName: string, rawValue: string): Mm7Ad
   if (!kind) return null;
   let value = rawValue.trim();
   // 'Number' values may carry an MMS address-type suffix (OMA MMS ENC §7.2.2: 15551234567/TYPE=PLMN).
-  const slash = value.search(/\/TYPE=/i);
-  if (slash >= 0) value = value.slice(0, slash).trim();
+  // In an RFC2822Address only the local part carries it (15551234567/TYPE=PLMN@mmsc.example).
+  value = value.replace(/\/TYPE=[^@]*/i, '').trim();
   if (!value) return null;
   return { kind, value };
 }
@@ -34,7 +34,7 @@ export function normalizeMm7Number(address: Mm7Address, defaultCountry: string):
   if (address.kind === 'shortcode') return null;
   if (address.kind === 'email') {
     const local = value.split('@')[0] ?? '';
-    value = local.replace(/\/TYPE=.*$/i, '');
+    value = local;
   }
   const cleaned = value.replace(/[\s().-]/g, '');
   if (!/^\+?\d{4,16}$/.test(cleaned)) return null;

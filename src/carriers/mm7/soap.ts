@@ -55,7 +55,7 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   commentPropName: false,
-  isArray: () => true,
+  isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
 });
 
 export interface SoapEnvelope {
@@ -107,12 +107,6 @@ export function children(node: XmlNode | undefined, name: string): XmlNode[] {
     }
   }
   return out;
-}
-
-/** Child element names in document order is not kept by the parser; these are in first-seen order. */
-export function elementNames(node: XmlNode | undefined): string[] {
-  if (!node) return [];
-  return Object.keys(node).filter((k) => !k.startsWith('@') && k !== '#text');
 }
 
 /** The text content of an element (entities decoded), or undefined when absent or empty. */
