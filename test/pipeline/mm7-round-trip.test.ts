@@ -176,7 +176,7 @@ test('reports duplicated and out of order (Deferred after Retrieved) change noth
   });
   mmsc.controlReports({ hold: false, duplicate: true, reverse: true });
   const final = await waitForFinal(gw, accepted.id);
-  mmsc.controlReports({});
+  mmsc.controlReports({ hold: false, duplicate: false, reverse: false });
   assert.deepEqual(
     final.to.map((r) => [r.phone_number, r.status]),
     [
