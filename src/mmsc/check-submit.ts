@@ -6,7 +6,7 @@
  * readers are shared with the gateway; none of the gateway's SubmitReq code is used here.
  */
 import { createHash } from 'node:crypto';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Mm7Fault } from '../carriers/mm7/fault.ts';
 import {
   type MimeEntity,
@@ -234,6 +234,11 @@ const smilParser = new XMLParser({
 function smilSources(smil: string, problems: string[]): string[] {
   if (/<!DOCTYPE|<!ENTITY/i.test(smil)) {
     problems.push('SMIL has a DTD');
+    return [];
+  }
+  const valid = XMLValidator.validate(smil);
+  if (valid !== true) {
+    problems.push(`SMIL is not well-formed XML: ${valid.err.msg}`);
     return [];
   }
   let doc: unknown;

@@ -116,9 +116,13 @@ function contentItems(input: SubmitReqInput): Item[] {
       smilTag: 'text',
     });
   }
+  const locations = new Set(['smil.smil', 'text.txt']);
   input.media.forEach((media, i) => {
     const type = media.contentType.split(';')[0]!.trim().toLowerCase();
-    const location = safeFilename(media.filename) ?? `media${i + 1}${extension(type)}`;
+    let location = safeFilename(media.filename) ?? `media${i + 1}${extension(type)}`;
+    // Handsets resolve parts by Content-Location too, so two images both named photo.jpg must differ.
+    if (locations.has(location)) location = `${i + 1}-${location}`;
+    locations.add(location);
     items.push({
       id: `media${i + 1}`,
       location,
