@@ -1,31 +1,12 @@
-import type { ConnectorRecord } from '../store/records.ts';
-import type { ConnectorBuilder } from './connector-registry.ts';
+import { type ConnectorBuilder, unavailableConnector } from './connector-registry.ts';
 import type { Mm7ConnectorSettings } from './connector-settings.ts';
 import { createMm7Connector } from './mm7/index.ts';
 import { createSimulator, type SimulatorOptions } from './simulator.ts';
-import type { CarrierConnector } from './types.ts';
 
 /** What building each type of connector needs besides its stored settings. */
 export interface ConnectorBuildDeps {
   /** Shared by every simulator connector: one book of submissions, one report schedule. */
   simulator: SimulatorOptions;
-}
-
-function unsupported(record: ConnectorRecord): CarrierConnector {
-  return {
-    name: record.name,
-    async submit() {
-      return {
-        ok: false,
-        retryable: true,
-        error: {
-          code: '40006',
-          title: 'Recipient server unavailable',
-          detail: `Connector type ${JSON.stringify(record.type)} is not supported by this node.`,
-        },
-      };
-    },
-  };
 }
 
 /** Builds a connector instance from its stored record. */
@@ -50,7 +31,10 @@ export function connectorBuilder(deps: ConnectorBuildDeps): ConnectorBuilder {
         });
       }
       default:
-        return unsupported(record);
+        return unavailableConnector(
+          record.name,
+          `Connector type ${JSON.stringify(record.type)} is not supported by this node.`,
+        );
     }
   };
 }

@@ -16,20 +16,12 @@ export interface ConnectorRegistry {
 
 export type ConnectorBuilder = (record: ConnectorRecord) => CarrierConnector;
 
-/** What a route naming a connector that does not exist gets: a retryable failure, said plainly. */
-function missingConnector(name: string): CarrierConnector {
+/** A connector that cannot be used (missing, unsupported): every submit is a retryable 40006 saying why. */
+export function unavailableConnector(name: string, detail: string): CarrierConnector {
   return {
     name,
     async submit() {
-      return {
-        ok: false,
-        retryable: true,
-        error: {
-          code: '40006',
-          title: ERRORS['40006'].title,
-          detail: `No connector named ${JSON.stringify(name)} is configured.`,
-        },
-      };
+      return { ok: false, retryable: true, error: { code: '40006', title: ERRORS['40006'].title, detail } };
     },
   };
 }
@@ -47,7 +39,8 @@ export function createConnectorRegistry(
   async function byName(name: string): Promise<CarrierConnector> {
     const record = await directory.get(name);
     const known = built.get(name);
-    if (!record) return missingConnector(name);
+    if (!record)
+      return unavailableConnector(name, `No connector named ${JSON.stringify(name)} is configured.`);
     const version = versionOf(record);
     if (known?.version === version) return known.connector;
     const connector = build(record);
