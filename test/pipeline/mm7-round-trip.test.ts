@@ -192,3 +192,58 @@ test('reports duplicated and out of order (Deferred after Retrieved) change noth
   );
   assert.equal(finalized.length, 3, 'one message.finalized per recipient');
 });
+
+test('a handset reply sent by the emulator as a DeliverReq reaches the profile webhook as message.received', async () => {
+  const profile = await gw.store.profiles.get(gw.organizationId, gw.profileId);
+  await gw.store.profiles.update(
+    gw.organizationId,
+    gw.profileId,
+    { ...profile!.data, webhook_url: receiver.url },
+    new Date().toISOString(),
+  );
+  const photo = makePng(900, 5);
+  const answer = await mmsc.deliver({
+    from: '+13125552041',
+    to: [gw.numbers[0]!, '+13125552042'],
+    cc: ['+13125552043'],
+    bcc: ['+13125552044'],
+    subject: 'Re: Plans',
+    text: 'Count me in',
+    media: [{ contentType: 'image/png', bytes: photo }],
+  });
+  assert.equal(answer.httpStatus, 200, answer.body);
+  assert.equal(answer.statusCode, 1000);
+  const request = await waitFor(
+    () =>
+      receiver.received.find(
+        (r) => r.rawBody.includes('"message.received"') && r.rawBody.includes('Count me in'),
+      ),
+    { description: 'message.received' },
+  );
+  const payload = (
+    JSON.parse(request.rawBody) as {
+      data: {
+        payload: {
+          from: { phone_number: string };
+          to: Array<{ phone_number: string }>;
+          cc: Array<{ phone_number: string }>;
+          media: Array<{ hash_sha256: string; url: string }>;
+        };
+      };
+    }
+  ).data.payload;
+  assert.equal(payload.from.phone_number, '+13125552041');
+  assert.deepEqual(
+    payload.to.map((t) => t.phone_number),
+    [gw.numbers[0]],
+  );
+  assert.deepEqual(payload.cc.map((c) => c.phone_number).sort(), ['+13125552042', '+13125552043']);
+  assert.ok(!request.rawBody.includes('+13125552044'), 'never the Bcc');
+  const sha = createHash('sha256').update(photo).digest('hex');
+  assert.deepEqual(
+    payload.media.map((m) => m.hash_sha256),
+    [sha],
+  );
+  const fetched = await fetch(payload.media[0]!.url);
+  assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), photo);
+});
