@@ -4,7 +4,7 @@
  * DeliveryReportReq per recipient to the gateway, retrying each until a DeliveryReportRsp comes
  * back, so reports posted while the gateway is down arrive once it is up. A control API under
  * /control drives it: GET /control/submissions, POST /control/faults, POST /control/deliver,
- * POST /control/reports, GET /control/reports.
+ * POST /control/read-reply, POST /control/reports, GET /control/reports.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -16,6 +16,7 @@ import {
   deliverReq,
   deliveryReportReq,
   type HandsetMessage,
+  readReplyReq,
   rsErrorFault,
   submitRsp,
 } from './mm7-messages.ts';
@@ -93,6 +94,13 @@ export interface MmscEmulator {
   controlReports(control: ReportControl): void;
   /** A handset sends an MMS to the gateway as a DeliverReq. */
   deliver(message: HandsetMessage): Promise<DeliverResult>;
+  /** A recipient's handset reports it read (MMStatus Read) or deleted a message: a ReadReplyReq. */
+  readReply(input: {
+    messageId: string;
+    from: string;
+    to: string;
+    mmStatus?: string;
+  }): Promise<DeliverResult>;
   close(): Promise<void>;
 }
 
@@ -102,6 +110,8 @@ export interface DeliverResult {
   statusText?: string;
   body: string;
 }
+
+const MAX_KEPT_SUBMISSIONS = 1000;
 
 interface QueuedReport {
   report: EmulatedReport;
@@ -125,6 +135,8 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
   const unavailableSeen = new Map<string, number>();
   let reportControl: ReportControl = {};
   let closed = false;
+  // Aborts posts in flight when the emulator closes, so a slow gateway cannot hold it open.
+  const closing = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let pumping = false;
 
@@ -205,7 +217,7 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
         ...(gatewayAuth ? { authorization: gatewayAuth } : {}),
       },
       body,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.any([AbortSignal.timeout(10_000), closing.signal]),
     });
     const text = await res.body.text();
     let statusCode: number | undefined;
@@ -275,6 +287,9 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
       receivedAt: new Date(),
     };
     submissions.push(record);
+    // A long-running emulator keeps the recent submissions only (they hold the decoded parts).
+    if (submissions.length > MAX_KEPT_SUBMISSIONS)
+      submissions.splice(0, submissions.length - MAX_KEPT_SUBMISSIONS);
     const tid = checked.transactionId ?? '';
 
     const rule = faults[0];
@@ -373,6 +388,12 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
       const result = await emulator.deliver({ ...(input as unknown as HandsetMessage), media });
       return json(200, { data: result });
     }
+    if (req.method === 'POST' && path === '/control/read-reply') {
+      const result = await emulator.readReply(
+        input as { messageId: string; from: string; to: string; mmStatus?: string },
+      );
+      return json(200, { data: result });
+    }
     return json(404, { error: 'not found' });
   }
 
@@ -416,8 +437,13 @@ export async function startMmscEmulator(opts: MmscEmulatorOptions = {}): Promise
       const { contentType, body } = deliverReq(`dl-${randomUUID()}`, message);
       return postToGateway(contentType, body);
     },
+    async readReply(input) {
+      const xml = readReplyReq({ transactionId: `rr-${randomUUID()}`, mmStatus: 'Read', ...input });
+      return postToGateway('text/xml; charset="utf-8"', Buffer.from(xml));
+    },
     async close() {
       closed = true;
+      closing.abort();
       if (timer) clearTimeout(timer);
       for (const res of hanging) res.socket?.destroy();
       server.closeAllConnections();

@@ -91,6 +91,30 @@ export function deliveryReportReq(input: {
   );
 }
 
+/** ReadReplyReq (TS 23.140 §8.5): the recipient's handset read (or deleted) a message it got. */
+export function readReplyReq(input: {
+  transactionId: string;
+  messageId: string;
+  /** The handset that read the message. */
+  from: string;
+  /** The original sender (the VASP's number). */
+  to: string;
+  mmStatus: string;
+}): string {
+  return envelope(
+    input.transactionId,
+    `    <ReadReplyReq xmlns="${MM7_NS}">
+      <MM7Version>${MMSC_MM7_VERSION}</MM7Version>
+      <MMSRelayServerID>mmsc-emulator</MMSRelayServerID>
+      <MessageID>${esc(input.messageId)}</MessageID>
+      <Recipient>${address(input.to)}</Recipient>
+      <Sender>${address(input.from)}</Sender>
+      <TimeStamp>${new Date().toISOString()}</TimeStamp>
+      <MMStatus>${esc(input.mmStatus)}</MMStatus>
+    </ReadReplyReq>`,
+  );
+}
+
 export interface HandsetMedia {
   contentType: string;
   bytes: Buffer;

@@ -73,13 +73,15 @@ interface SoapMessage {
 /** Splits an HTTP body into the SOAP XML and the other top-level MIME parts. */
 export function splitSoapMessage(body: Buffer, contentType: string | undefined): SoapMessage {
   const type = parseContentType(contentType);
-  const boundary = type.params.boundary;
   const looksLikeXml = /^\s*</.test(body.subarray(0, 64).toString('latin1'));
-  if (!type.type.startsWith('multipart/') || (!boundary && looksLikeXml)) {
+  let boundary = type.type.startsWith('multipart/') ? type.params.boundary : undefined;
+  // A MIME body sent with a wrong or boundary-less Content-Type: its first line names the boundary.
+  if (!boundary && !looksLikeXml) boundary = sniffBoundary(body);
+  if (!boundary) {
     if (!looksLikeXml) throw validationError(`Expected SOAP XML or multipart/related, got ${type.type}`);
     return { xml: decodeText(body, type.params.charset), attachments: [] };
   }
-  const entities = splitMultipart(body, boundary ?? '').map(parseEntity);
+  const entities = splitMultipart(body, boundary).map(parseEntity);
   const start = normalizeContentId(type.params.start);
   let soapIndex = start
     ? entities.findIndex((e) => normalizeContentId(e.headers['content-id']) === start)
@@ -92,6 +94,13 @@ export function splitSoapMessage(body: Buffer, contentType: string | undefined):
     xml: decodeText(soap.body, soap.contentType.params.charset),
     attachments: entities.filter((_, i) => i !== soapIndex),
   };
+}
+
+function sniffBoundary(body: Buffer): string | undefined {
+  const firstLine = /^(?:\r?\n)*--([^\r\n]{1,200}?)[ \t]*\r?\n/.exec(
+    body.subarray(0, 256).toString('latin1'),
+  );
+  return firstLine?.[1];
 }
 
 export function parseMm7Request(body: Buffer, contentType: string | undefined): Mm7Inbound {

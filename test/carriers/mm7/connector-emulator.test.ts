@@ -262,4 +262,15 @@ describe('MM7 connector against the MMSC emulator', () => {
     );
     assert.match(got.parts[2]!.bytes.toString(), /cid:part1/);
   });
+
+  it('a handset ReadReplyReq reads back through our parser', async () => {
+    const answer = await mmsc.readReply({ messageId: 'mmsc-42', from: '+13125550100', to: '+13125550001' });
+    assert.deepEqual([answer.httpStatus, answer.statusCode], [200, 1000]);
+    const got = receiver.received.at(-1)!;
+    assert.ok(got.kind === 'ReadReplyReq');
+    assert.deepEqual(
+      [got.messageId, got.mmStatus, got.sender?.value, got.recipient?.value],
+      ['mmsc-42', 'Read', '+13125550100', '+13125550001'],
+    );
+  });
 });

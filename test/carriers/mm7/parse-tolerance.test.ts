@@ -7,6 +7,7 @@ import {
   normalizeMm7Number,
   parseMm7Request,
 } from '../../../src/carriers/mm7/index.ts';
+import { sample } from './samples.ts';
 
 const NS5 = 'http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-5-MM7-1-2';
 const NS6 = 'http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-6-MM7-1-4';
@@ -267,6 +268,22 @@ describe('MM7 DeliverReq content', () => {
   });
 });
 
+describe('MM7 Content-Type mistakes', () => {
+  it('a multipart body sent as text/xml, or without Content-Type, is read by its first boundary line', () => {
+    for (const contentType of [undefined, 'text/xml', 'multipart/related; type="text/xml"']) {
+      const req = as('DeliverReq', parseMm7Request(sample('deliver-req1.txt'), contentType));
+      assert.equal(req.text, 'Los Angeles, Calif, USA ', String(contentType));
+    }
+  });
+
+  it('SOAP alone declared as multipart/related without a boundary (as some MMSCs post reports)', () => {
+    const xml = envelope(
+      `<DeliveryReportReq xmlns="${NS6}"><MM7Version>6.8.0</MM7Version><MessageID>1</MessageID><Recipient><Number>16175550123</Number></Recipient><MMStatus>Retrieved</MMStatus></DeliveryReportReq>`,
+    );
+    as('DeliveryReportReq', parseMm7Request(Buffer.from(xml), 'multipart/related; type="text/xml";'));
+  });
+});
+
 describe('MM7 hostile bodies', () => {
   const soap = envelope(
     `<DeliverReq xmlns="${NS6}"><MM7Version>6.8.0</MM7Version><Content href="cid:c"/></DeliverReq>`,
@@ -320,7 +337,8 @@ ${envelope(`<DeliveryReportReq xmlns="${NS6}"><MM7Version>6.8.0</MM7Version><Mes
       expectFault(() => parseMm7Request(good, 'multipart/related; boundary=C')).message,
       /boundary not found/,
     );
-    expectFault(() => parseMm7Request(good, 'multipart/related'));
+    // No boundary declared: the first line gives it (see 'Content-Type mistakes').
+    as('DeliverReq', parseMm7Request(good, 'multipart/related'));
     expectFault(() => parseMm7Request(Buffer.from('\x00\x01garbage'), 'text/xml'));
     expectFault(() => parseMm7Request(Buffer.from(''), undefined));
     expectFault(() => parseMm7Request(Buffer.from('<env:Envelope><unclosed>'), 'text/xml'));
