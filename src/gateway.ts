@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import { createFailedAuthLimiter } from './api/failed-auth-limiter.ts';
+import { mediaPath } from './api/routes/media.ts';
+import { createConnectorDirectory } from './carriers/connector-directory.ts';
 import type { Config } from './config/config.ts';
+import { receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
@@ -53,6 +56,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   if (config.roles.includes('api')) {
+    const media = createFileMediaStore(path.join(config.dataDir, 'media'));
+    // Media links point at PUBLIC_URL, or at the address the API listens on (known once it listens).
+    let baseUrl = config.publicUrl ?? '';
     app = buildApp(
       {
         store,
@@ -64,8 +70,18 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         rateLimiter: createRateLimiter(store, config.rateLimit),
         rates,
         countryOf: (e164) => parseE164(e164)?.country ?? null,
-        media: createFileMediaStore(path.join(config.dataDir, 'media')),
         publicUrl: config.publicUrl,
+        media,
+        mm7: {
+          store,
+          connectors: createConnectorDirectory(store, {
+            defaultConnector: config.defaultConnector,
+            cacheMs: config.connectorCacheMs,
+          }),
+          receive: (message) =>
+            receiveMessage({ store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}` }, message),
+          onWork: () => workers?.wake(),
+        },
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),
@@ -79,6 +95,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     );
     const address = await app.listen({ port: config.port, host: config.host });
     url = address;
+    if (!config.publicUrl) baseUrl = address;
   }
 
   logger.info({ url, roles: config.roles }, 'gateway started');

@@ -10,6 +10,7 @@ import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { messageListRoutes } from './routes/message-list.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { mm7Routes } from './routes/mm7.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { publicKeyRoutes } from './routes/public-key.ts';
@@ -58,6 +59,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   mediaRoutes(app, ctx.media);
   docsRoutes(app);
   dashboardRoutes(app, ctx);
+  if (ctx.mm7) mm7Routes(app, ctx.mm7);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx));

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { Authenticator } from '../tenants/api-keys.ts';
 import type { RateLimiter } from '../tenants/rate-limiter.ts';
 import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
+import type { Mm7RouteDeps } from './routes/mm7.ts';
 
 /** What the HTTP layer needs from the rest of the gateway. */
 export interface ApiContext {
@@ -19,4 +20,6 @@ export interface ApiContext {
   media: MediaStore;
   /** PUBLIC_URL: the address the outside world reaches the gateway at (links to stored media). */
   publicUrl: string | undefined;
+  /** The MM7 receiver at `/mm7/<connector>`; absent: not served. */
+  mm7?: Mm7RouteDeps;
 }

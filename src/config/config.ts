@@ -55,6 +55,8 @@ const envSchema = z.object({
   RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(200),
   RATE_LIMIT_PER_ORG: z.coerce.number().int().min(0).default(400),
   AUTH_FAILURES_PER_IP_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+  DEFAULT_CONNECTOR: z.string().min(1).default('simulator'),
+  CONNECTOR_CACHE_MS: z.coerce.number().int().min(0).default(2000),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
@@ -95,6 +97,10 @@ export interface Config {
     perOrganization: number;
     authFailuresPerIpPerMinute: number;
   };
+  /** The connector of profiles that have no route. */
+  defaultConnector: string;
+  /** How long a node keeps connector settings and routes before reading them again. */
+  connectorCacheMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -141,5 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perOrganization: e.RATE_LIMIT_PER_ORG,
       authFailuresPerIpPerMinute: e.AUTH_FAILURES_PER_IP_PER_MINUTE,
     },
+    defaultConnector: e.DEFAULT_CONNECTOR,
+    connectorCacheMs: e.CONNECTOR_CACHE_MS,
   };
 }

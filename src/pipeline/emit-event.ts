@@ -1,10 +1,10 @@
-import { uuidV7 } from '../ids/uuid-v7.ts';
 import { renderRecipientMessage } from '../messages/render.ts';
 import type { MessageRecord, RecipientRecord } from '../store/records.ts';
 import type { Repos } from '../store/store.ts';
+import { recordWebhookEvent } from '../webhooks/record-event.ts';
 import { webhookTargets } from './webhook-targets.ts';
 
-export const WEBHOOK_QUEUE = 'webhook.deliver';
+export { WEBHOOK_QUEUE } from '../webhooks/record-event.ts';
 
 export type MessageEventType = 'message.sent' | 'message.finalized';
 
@@ -22,24 +22,13 @@ export async function emitRecipientEvent(
   const profile = message.use_profile_webhooks
     ? await tx.profiles.get(message.organization_id, message.messaging_profile_id)
     : undefined;
-  const urls = webhookTargets(message, profile?.data);
-  if (urls.length === 0) return false;
-  const id = uuidV7(now.getTime());
-  await tx.webhooks.insertEvent({
-    id,
-    organization_id: message.organization_id,
-    message_id: message.id,
-    recipient_id: recipient.id,
-    event_type: eventType,
-    occurred_at: now.toISOString(),
+  return recordWebhookEvent(tx, {
+    organizationId: message.organization_id,
+    messageId: message.id,
+    recipientId: recipient.id,
+    eventType,
     payload: renderRecipientMessage(message, recipient),
-    urls: urls.map((url) => ({ url, gone: false })),
-    status: 'pending',
-    attempts: 0,
-    delivered_to: null,
-    created_at: now.toISOString(),
-    completed_at: null,
+    urls: webhookTargets(message, profile?.data),
+    now,
   });
-  await tx.jobs.enqueue({ queue: WEBHOOK_QUEUE, payload: { eventId: id } }, now.getTime());
-  return true;
 }

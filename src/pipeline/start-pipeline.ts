@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createSimulator } from '../carriers/simulator.ts';
+import { connectorBuilder } from '../carriers/build-connector.ts';
+import { createConnectorDirectory } from '../carriers/connector-directory.ts';
+import { createConnectorRegistry } from '../carriers/connector-registry.ts';
 import { createStoreLedger } from '../carriers/store-ledger.ts';
 import type { Config } from '../config/config.ts';
 import { fetchMessageMedia } from '../media/fetch-message-media.ts';
@@ -31,12 +33,20 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
   let pool: WorkerPool | null = null;
   const wake = () => pool?.wake();
 
-  const connector = createSimulator({
-    ledger: createStoreLedger(store, wake),
-    reportDelayMs: config.simulator.reportDelayMs,
-    slowReportDelayMs: config.simulator.slowReportDelayMs,
-    carrierDownAttempts: config.simulator.carrierDownAttempts,
-  });
+  const connectors = createConnectorRegistry(
+    createConnectorDirectory(store, {
+      defaultConnector: config.defaultConnector,
+      cacheMs: config.connectorCacheMs,
+    }),
+    connectorBuilder({
+      simulator: {
+        ledger: createStoreLedger(store, wake),
+        reportDelayMs: config.simulator.reportDelayMs,
+        slowReportDelayMs: config.simulator.slowReportDelayMs,
+        carrierDownAttempts: config.simulator.carrierDownAttempts,
+      },
+    }),
+  );
 
   pool = startWorkerPool({
     store,
@@ -49,7 +59,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
     handlers: [
       sendMessageHandler({
         store,
-        connectorFor: async () => connector,
+        connectorFor: (message) => connectors.connectorFor(message),
         mediaStore,
         carrierRetry: scale(CARRIER_RETRY_SCHEDULE),
         fetchMedia: (urls) =>
@@ -78,6 +88,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
     wake: () => workers.wake(),
     async stop() {
       await workers.stop();
+      await connectors.close();
       await dispatcher.close();
     },
   };

@@ -81,7 +81,13 @@ export interface MessageRecord {
   tags: string[];
   received_at: string;
   valid_until: string;
+  /** Absent on records built before it existed: `outbound`. */
+  direction?: MessageDirection;
+  /** Inbound only: the other addressees of a group message (To and Cc, never Bcc). */
+  cc?: string[];
 }
+
+export type MessageDirection = 'outbound' | 'inbound';
 
 export interface RecipientRecord {
   id: string;
@@ -197,4 +203,33 @@ export interface MessageListFilter {
 export interface ListCursor {
   received_at: string;
   id: string;
+}
+
+/** A named carrier connector and its settings (secrets included: never render this as it is). */
+export interface ConnectorRecord {
+  name: string;
+  type: string;
+  settings: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A messaging profile's ordered list of connector names. */
+export interface RouteRecord {
+  messaging_profile_id: string;
+  connectors: string[];
+  updated_at: string;
+}
+
+/** Something a carrier delivered to us (an inbound message, a read reply), kept as received. */
+export interface InboundReceiptRecord {
+  id: string;
+  connector: string;
+  kind: string;
+  carrier_message_id: string | null;
+  payload: Record<string, unknown>;
+  /** The inbound messages made from it, one per receiving organization; empty when none. */
+  message_ids: string[];
+  routed: boolean;
+  received_at: string;
 }

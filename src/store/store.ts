@@ -1,6 +1,8 @@
+import { connectorsRepo } from './sql/connectors.ts';
 import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
 import { idempotencyRepo } from './sql/idempotency.ts';
+import { inboundReceiptsRepo } from './sql/inbound-receipts.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
@@ -8,6 +10,7 @@ import { organizationSigningKeysRepo } from './sql/organization-signing-keys.ts'
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
 import { profilesRepo } from './sql/profiles.ts';
 import { rateLimitsRepo } from './sql/rate-limits.ts';
+import { routesRepo } from './sql/routes.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { spendRepo } from './sql/spend.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
@@ -26,6 +29,9 @@ const REPOS = {
   idempotency: (db: SqlExecutor) => idempotencyRepo(db),
   organizationSigningKeys: (db: SqlExecutor) => organizationSigningKeysRepo(db),
   dashboardSessions: (db: SqlExecutor) => dashboardSessionsRepo(db),
+  connectors: (db: SqlExecutor) => connectorsRepo(db),
+  routes: (db: SqlExecutor) => routesRepo(db),
+  inboundReceipts: (db: SqlExecutor) => inboundReceiptsRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

@@ -223,7 +223,10 @@ for (const { name, open } of storesUnderTest()) {
       test(
         'reads a group message back only for its organization',
         withStore(async (store) => {
-          const { m, recipients } = await seedMessage(store);
+          const seeded = await seedMessage(store);
+          const recipients = seeded.recipients;
+          // Inserted without a direction: it reads back as an outbound message with no cc.
+          const m = { ...seeded.m, direction: 'outbound', cc: [] };
           assert.deepEqual(await store.messages.getForOrganization('org_a', 'msg_1'), {
             message: m,
             recipients,
@@ -292,6 +295,13 @@ for (const { name, open } of storesUnderTest()) {
           assert.deepEqual(read?.recipients, [expected, recipients[1]]);
           assert.deepEqual(await store.messages.findRecipientByCarrierId('car_1'), expected);
           assert.equal(await store.messages.findRecipientByCarrierId('car_missing'), undefined);
+
+          // MM7 gives one MessageID to every recipient of a group: unique per (id, number) only.
+          const change = { status: 'sent' as const, carrier_message_id: 'car_1', sent_at: iso(205) };
+          assert.equal(await tr('rcp_2', ['queued'], change, iso(205)), true);
+          const second = await store.messages.findRecipientByCarrierId('car_1', '+15550002002');
+          assert.equal(second?.id, 'rcp_2');
+          assert.equal((await store.messages.findRecipientByCarrierId('car_1', '+15550002001'))?.id, 'rcp_1');
         }),
       );
     });

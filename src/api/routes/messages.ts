@@ -3,6 +3,7 @@ import { apiError } from '../../errors/api-error.ts';
 import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
 import { sendGroupMms } from '../../messages/idempotent-send.ts';
 import { renderGroupMessage, renderRecipientMessage } from '../../messages/render.ts';
+import { renderInboundMessage } from '../../messages/render-inbound.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
 
@@ -22,8 +23,14 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { id } = request.params;
     if (!UUID.test(id)) throw apiError('10005');
     const group = await ctx.store.messages.getForOrganization(request.organizationId, id);
+    if (group?.message.direction === 'inbound') {
+      return { data: renderInboundMessage(group.message, group.recipients) };
+    }
     if (group) return { data: renderGroupMessage(group.message, group.recipients, ctx.rates) };
     const one = await ctx.store.messages.getRecipientForOrganization(request.organizationId, id);
+    if (one?.message.direction === 'inbound') {
+      return { data: renderInboundMessage(one.message, [one.recipient]) };
+    }
     if (one) return { data: renderRecipientMessage(one.message, one.recipient) };
     throw apiError('10005');
   });

@@ -11,9 +11,10 @@ import type { SqlExecutor } from './driver.ts';
 import { parseJson } from './json.ts';
 import { containsPattern } from './like.ts';
 
-type MessageRow = Omit<MessageRecord, 'media' | 'tags' | 'use_profile_webhooks'> & {
+type MessageRow = Omit<MessageRecord, 'media' | 'tags' | 'use_profile_webhooks' | 'cc'> & {
   media: string;
   tags: string;
+  cc: string;
   use_profile_webhooks: number | boolean;
 };
 type RecipientRow = Omit<RecipientRecord, 'cost' | 'errors'> & { cost: string | null; errors: string };
@@ -22,6 +23,7 @@ const messageFromRow = (r: MessageRow): MessageRecord => ({
   ...r,
   media: parseJson<MediaItem[]>(r.media, []),
   tags: parseJson<string[]>(r.tags, []),
+  cc: parseJson<string[]>(r.cc, []),
   use_profile_webhooks: Boolean(r.use_profile_webhooks),
   parts: Number(r.parts),
   num_chars: Number(r.num_chars),
@@ -87,8 +89,8 @@ export function messagesRepo(db: SqlExecutor) {
       await db.run(
         `INSERT INTO messages (id, organization_id, messaging_profile_id, from_number, from_carrier, from_line_type,
            text, subject, media, webhook_url, webhook_failover_url, use_profile_webhooks, encoding, parts, num_chars,
-           tags, received_at, valid_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           tags, received_at, valid_until, direction, cc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           m.id,
           m.organization_id,
@@ -108,6 +110,8 @@ export function messagesRepo(db: SqlExecutor) {
           JSON.stringify(m.tags),
           m.received_at,
           m.valid_until,
+          m.direction ?? 'outbound',
+          JSON.stringify(m.cc ?? []),
         ],
       );
       if (recipients.length === 0) return;

@@ -39,6 +39,15 @@ export function numbersRepo(db: SqlExecutor, dialect: Dialect) {
       );
       return row && fromRow(row);
     },
+    /** The registered numbers among `phoneNumbers`, whatever organization has them. */
+    async findByNumbers(phoneNumbers: string[]): Promise<PhoneNumber[]> {
+      if (phoneNumbers.length === 0) return [];
+      const rows = await db.all<Row>(
+        `SELECT * FROM phone_numbers WHERE phone_number IN (${phoneNumbers.map(() => '?').join(', ')})`,
+        phoneNumbers,
+      );
+      return rows.map(fromRow);
+    },
     async update(
       organizationId: string,
       id: string,

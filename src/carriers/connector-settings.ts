@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * What each connector type stores as settings, checked when an operator adds one. Secrets (the
+ * passwords) are stored with the rest and never shown back: see `redactSettings`.
+ */
+
+const optionalText = z.string().min(1).max(256).optional();
+
+const mm7Settings = z
+  .object({
+    url: z.string().regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'must be an http:// or https:// URL'),
+    vaspId: optionalText,
+    vasId: optionalText,
+    serviceCode: optionalText,
+    username: optionalText,
+    password: optionalText,
+    inboundUsername: optionalText,
+    inboundPassword: optionalText,
+    mm7Version: z
+      .string()
+      .regex(/^REL-\d+-MM7-\d+-\d+$/, 'must look like REL-6-MM7-1-4')
+      .default('REL-6-MM7-1-4'),
+    defaultCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 country code such as US')
+      .default('US'),
+  })
+  .strict()
+  .refine((s) => (s.username === undefined) === (s.password === undefined), {
+    message: 'username and password go together',
+    path: ['password'],
+  })
+  .refine((s) => (s.inboundUsername === undefined) === (s.inboundPassword === undefined), {
+    message: 'inbound username and inbound password go together',
+    path: ['inboundPassword'],
+  });
+
+export type Mm7ConnectorSettings = z.output<typeof mm7Settings>;
+
+const SCHEMAS = {
+  simulator: z.object({}).strict(),
+  mm7: mm7Settings,
+} as const;
+
+export type ConnectorType = keyof typeof SCHEMAS;
+export const CONNECTOR_TYPES = Object.keys(SCHEMAS) as ConnectorType[];
+
+/** Setting names whose values are secrets. */
+const SECRETS = new Set(['password', 'inboundPassword']);
+
+export type SettingsCheck =
+  | { ok: true; type: ConnectorType; settings: Record<string, unknown> }
+  | { ok: false; problems: string[] };
+
+/**
+ * Checks settings for a connector type. Problems name the setting and the rule, never the value
+ * (a value may be a secret).
+ */
+export function checkConnectorSettings(type: string, input: Record<string, unknown>): SettingsCheck {
+  if (!(type in SCHEMAS)) {
+    return { ok: false, problems: [`type must be one of ${CONNECTOR_TYPES.join(', ')}`] };
+  }
+  const parsed = SCHEMAS[type as ConnectorType].safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) =>
+        i.code === 'unrecognized_keys'
+          ? `${type} connectors take no ${i.keys.join(', ')}`
+          : `${i.path.join('.') || 'settings'}: ${i.message}`,
+      ),
+    };
+  }
+  return { ok: true, type: type as ConnectorType, settings: parsed.data as Record<string, unknown> };
+}
+
+/** Settings fit to show: each secret replaced by `<name>Set: true`. */
+export function redactSettings(settings: Record<string, unknown>): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (SECRETS.has(key)) shown[`${key}Set`] = value !== undefined && value !== null && value !== '';
+    else shown[key] = value;
+  }
+  return shown;
+}

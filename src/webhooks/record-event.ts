@@ -1,0 +1,42 @@
+import { uuidV7 } from '../ids/uuid-v7.ts';
+import type { Repos } from '../store/store.ts';
+
+export const WEBHOOK_QUEUE = 'webhook.deliver';
+
+export interface NewWebhookEvent {
+  organizationId: string;
+  messageId: string;
+  /** The record the payload describes: a recipient's own id, or the message id of an inbound one. */
+  recipientId: string;
+  eventType: string;
+  payload: Record<string, unknown>;
+  /** In the order they are tried. */
+  urls: string[];
+  now: Date;
+}
+
+/**
+ * Records a webhook event with the job that delivers it (signed, retried, failing over along `urls`),
+ * inside the caller's transaction. No URLs: nothing is recorded.
+ */
+export async function recordWebhookEvent(tx: Repos, e: NewWebhookEvent): Promise<boolean> {
+  if (e.urls.length === 0) return false;
+  const id = uuidV7(e.now.getTime());
+  await tx.webhooks.insertEvent({
+    id,
+    organization_id: e.organizationId,
+    message_id: e.messageId,
+    recipient_id: e.recipientId,
+    event_type: e.eventType,
+    occurred_at: e.now.toISOString(),
+    payload: e.payload,
+    urls: e.urls.map((url) => ({ url, gone: false })),
+    status: 'pending',
+    attempts: 0,
+    delivered_to: null,
+    created_at: e.now.toISOString(),
+    completed_at: null,
+  });
+  await tx.jobs.enqueue({ queue: WEBHOOK_QUEUE, payload: { eventId: id } }, e.now.getTime());
+  return true;
+}
