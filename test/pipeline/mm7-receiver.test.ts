@@ -89,7 +89,9 @@ test('a group DeliverReq (To + Cc + Bcc) becomes message.received at the profile
     { description: 'message.received at the profile webhook' },
   );
   const publicKey = (
-    (await (await fetch(`${gw.url}/v2/public_key`)).json()) as { data: { public_key: string } }
+    (await (
+      await fetch(`${gw.url}/v2/public_key`, { headers: { authorization: `Bearer ${gw.apiKey}` } })
+    ).json()) as { data: { public_key: string } }
   ).data.public_key;
   const event = (await new Telnyx({ apiKey: 'x' }).webhooks.unwrap(request.rawBody, {
     headers: request.headers,
