@@ -1,0 +1,6 @@
+-- Mirrors sqlite/012_unused_indexes_2.sql.
+-- No statement reads idempotency keys by age: a key is found and its expired record deleted through
+-- the primary key (organization_id, idempotency_key), and nothing sweeps expired keys. The index only
+-- cost every accepted message with an Idempotency-Key an extra B-tree insert. A sweep (DELETE ...
+-- WHERE created_at <= ?) would want it back.
+DROP INDEX IF EXISTS idempotency_keys_created;
