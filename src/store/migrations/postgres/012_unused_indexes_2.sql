@@ -4,3 +4,7 @@
 -- cost every accepted message with an Idempotency-Key an extra B-tree insert. A sweep (DELETE ...
 -- WHERE created_at <= ?) would want it back.
 DROP INDEX IF EXISTS idempotency_keys_created;
+
+-- An organization's numbers are listed (GET /v2/phone_numbers/messaging, the dashboard) and counted
+-- by organization, in number order: without this both read the whole table.
+CREATE INDEX phone_numbers_org ON phone_numbers (organization_id, phone_number);
