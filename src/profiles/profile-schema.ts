@@ -1,21 +1,50 @@
 import { z } from 'zod';
+import { boundedString, isWellFormedText, jsonDepth } from '../validation/limits.ts';
 import { codedMessage } from '../validation/telnyx-issues.ts';
 import { isHttpUrl } from '../validation/url.ts';
+
+export const MAX_PROFILE_NAME_LENGTH = 255;
+/** Every ISO 3166-1 country fits many times over; anything longer is not a list of countries. */
+export const MAX_WHITELISTED_DESTINATIONS = 300;
+/** Free-form settings objects: how deep and how large (serialised) they may be. */
+export const MAX_SETTINGS_DEPTH = 8;
+export const MAX_SETTINGS_BYTES = 16_384;
 
 const url = z
   .string()
   .refine((v) => v === '' || isHttpUrl(v), { error: codedMessage('10003') })
   .nullish();
 
-const countryList = z.array(
-  z.string().regex(/^([A-Z]{2}|\*)$/, {
-    error: codedMessage('10015', 'Expected an ISO 3166-1 alpha-2 code or "*".'),
-  }),
-);
+const countryList = z
+  .array(
+    z.string().regex(/^([A-Z]{2}|\*)$/, {
+      error: codedMessage('10015', 'Expected an ISO 3166-1 alpha-2 code or "*".'),
+    }),
+  )
+  .max(MAX_WHITELISTED_DESTINATIONS, {
+    error: codedMessage('10015', `At most ${MAX_WHITELISTED_DESTINATIONS} destinations are allowed.`),
+  });
+
+/**
+ * A free-form settings object. Bounded in depth (a deeply nested value would overflow the stack
+ * when it is serialised for storage) and in size, before anything is stored.
+ */
+const settingsObject = z
+  .record(z.string(), z.unknown())
+  .refine((value) => jsonDepth(value, MAX_SETTINGS_DEPTH) <= MAX_SETTINGS_DEPTH, {
+    error: codedMessage('10015', `Settings may be nested at most ${MAX_SETTINGS_DEPTH} levels deep.`),
+    abort: true,
+  })
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_SETTINGS_BYTES, {
+    error: codedMessage('10015', `Settings may be at most ${MAX_SETTINGS_BYTES} bytes of JSON.`),
+  })
+  .nullish();
 
 /** Fields a caller may set on a messaging profile (Telnyx `CreateMessagingProfileRequest`). */
 const settable = {
-  name: z.string().min(1),
+  name: boundedString(MAX_PROFILE_NAME_LENGTH, 1).refine(isWellFormedText, {
+    error: codedMessage('10015', "'name' contains a lone UTF-16 surrogate, which is not valid text."),
+  }),
   enabled: z.boolean(),
   webhook_url: url,
   webhook_failover_url: url,
@@ -25,7 +54,7 @@ const settable = {
     .string()
     .regex(/^[A-Za-z0-9 ]{1,11}$/)
     .nullish(),
-  daily_spend_limit: z.string().regex(/^[0-9]+(?:\.[0-9]+)?$/),
+  daily_spend_limit: boundedString(32).regex(/^[0-9]+(?:\.[0-9]+)?$/),
   daily_spend_limit_enabled: z.boolean(),
   health_webhook_url: url,
   mms_fall_back_to_sms: z.boolean(),
@@ -34,10 +63,10 @@ const settable = {
   smart_encoding: z.boolean(),
   redaction_enabled: z.boolean(),
   redaction_level: z.number().int(),
-  number_pool_settings: z.record(z.string(), z.unknown()).nullish(),
-  url_shortener_settings: z.record(z.string(), z.unknown()).nullish(),
-  ai_assistant_id: z.string().max(64).nullish(),
-  resource_group_id: z.string().max(64).nullish(),
+  number_pool_settings: settingsObject,
+  url_shortener_settings: settingsObject,
+  ai_assistant_id: boundedString(64).nullish(),
+  resource_group_id: boundedString(64).nullish(),
 };
 
 export const createProfileSchema = z.object({

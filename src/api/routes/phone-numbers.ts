@@ -2,14 +2,21 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { apiError } from '../../errors/api-error.ts';
 import { renderPhoneNumber } from '../../tenants/render-number.ts';
-import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
+import { boundedString } from '../../validation/limits.ts';
+import { codedMessage, parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
+
+export const MAX_TAGS = 50;
+export const MAX_TAG_LENGTH = 128;
 
 /** Telnyx `UpdatePhoneNumberMessagingSettingsRequest`: null or absent keeps, "" detaches. */
 const updateMessagingSchema = z.object({
-  messaging_profile_id: z.string().nullish(),
-  messaging_product: z.string().nullish(),
-  tags: z.array(z.string()).nullish(),
+  messaging_profile_id: boundedString(64).nullish(),
+  messaging_product: boundedString(64).nullish(),
+  tags: z
+    .array(boundedString(MAX_TAG_LENGTH, 1))
+    .max(MAX_TAGS, { error: codedMessage('10015', `At most ${MAX_TAGS} tags are allowed.`) })
+    .nullish(),
 });
 
 export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {

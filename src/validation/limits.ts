@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { codedMessage } from './telnyx-issues.ts';
+
+/**
+ * A string of `min`–`max` UTF-16 code units, refused with Telnyx's `10025 String length out of
+ * range` (its detail template: "must be between X and Y characters long, but was Z").
+ */
+export function boundedString(max: number, min = 0) {
+  const error = (issue: { input?: unknown }) =>
+    codedMessage(
+      '10025',
+      `The field must be between ${min} and ${max} characters long, but was ${String(issue.input ?? '').length}.`,
+    );
+  return z.string().min(min, { error }).max(max, { error });
+}
+
+// With the `u` flag a well-formed surrogate pair is one code point, so only a lone half matches.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * True for text that UTF-8 can carry. A lone surrogate cannot be stored or sent as it was given
+ * (it would come back as U+FFFD), so it is refused up front (`10015`) instead.
+ */
+export function isWellFormedText(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/** Nesting depth of a parsed JSON value (a scalar is 0), counted without recursion. */
+export function jsonDepth(value: unknown, stopAbove = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    const inner = depth + 1;
+    if (inner > deepest) deepest = inner;
+    if (deepest > stopAbove) return deepest;
+    for (const child of Object.values(current)) stack.push({ value: child, depth: inner });
+  }
+  return deepest;
+}
