@@ -72,7 +72,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           onQueued: () => workers?.wake(),
         },
       },
-      { bodyLimitBytes: config.bodyLimitBytes, logger },
+      { bodyLimitBytes: config.bodyLimitBytes, logger, timeouts: config.http },
     );
     const address = await app.listen({ port: config.port, host: config.host });
     url = address;

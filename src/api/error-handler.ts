@@ -21,6 +21,12 @@ function fromFastifyError(err: FastifyError): ApiError | null {
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // The client went away mid-request (closed the connection, or was cut off as too slow): nothing
+    // is wrong here, and there is no one left to answer.
+    if (err.code === 'ECONNRESET' || (err.message === 'aborted' && request.raw.socket?.destroyed)) {
+      request.log.debug({ url: request.url, method: request.method, reason: err.message }, 'request aborted');
+      return reply.code(400).send();
+    }
     const known = err instanceof ApiError ? err : fromFastifyError(err);
     const requestId = String(request.id);
     if (known) {

@@ -32,6 +32,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ROLES: roles.default(['api', 'worker']),
   BOOTSTRAP: bool.default(true),
+  SANDBOX: bool.optional(),
+  SHOW_ALLOWLISTED_RESPONSE_BODIES: bool.default(false),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   QUEUE_LIFETIME_SECONDS: z.coerce
     .number()
@@ -66,6 +71,18 @@ export interface Config {
   logLevel: string;
   roles: Role[];
   bootstrap: boolean;
+  /**
+   * A developer's sandbox (true) or production (false). Defaults to BOOTSTRAP's value. In a sandbox
+   * the developer is the operator, so operator-only detail may be shown to the tenant.
+   */
+  sandbox: boolean;
+  /**
+   * Show tenants the response bodies of webhook endpoints reached only through OUTBOUND_ALLOW_CIDRS
+   * (internal services) in production too. Off by default: those bodies are the operator's.
+   */
+  showAllowlistedResponseBodies: boolean;
+  /** Limits on slow clients: complete headers, complete request (body included), idle keep-alive. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   bodyLimitBytes: number;
   queueLifetimeSeconds: number;
   prefixTableFile: string | undefined;
@@ -101,6 +118,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     roles: e.ROLES,
     bootstrap: e.BOOTSTRAP,
+    sandbox: e.SANDBOX ?? e.BOOTSTRAP,
+    showAllowlistedResponseBodies: e.SHOW_ALLOWLISTED_RESPONSE_BODIES,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     queueLifetimeSeconds: e.QUEUE_LIFETIME_SECONDS,
     prefixTableFile: e.PREFIX_TABLE_FILE,
