@@ -53,6 +53,8 @@ const envSchema = z.object({
   SIMULATOR_REPORT_DELAY_MS: z.coerce.number().int().min(0).default(1000),
   SIMULATOR_SLOW_REPORT_DELAY_MS: z.coerce.number().int().min(0).default(5000),
   SIMULATOR_CARRIER_DOWN_ATTEMPTS: z.coerce.number().int().min(0).default(2),
+  MEDIA_FETCH_BUDGET_MS: z.coerce.number().int().min(100).default(30_000),
+  MEDIA_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(10).default(4),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
   PUBLIC_URL: z
@@ -90,6 +92,8 @@ export interface Config {
   outboundAllowCidrs: string[];
   worker: { concurrency: number; pollMs: number; leaseMs: number; shutdownGraceMs: number };
   simulator: { reportDelayMs: number; slowReportDelayMs: number; carrierDownAttempts: number };
+  /** A message's media: all its URLs within one time budget, this many fetched at once. */
+  media: { fetchBudgetMs: number; fetchConcurrency: number };
   webhookTimeoutMs: number;
   /** Multiplies every retry delay: 1 in production, smaller in tests and benchmarks. */
   retryScale: number;
@@ -141,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       slowReportDelayMs: e.SIMULATOR_SLOW_REPORT_DELAY_MS,
       carrierDownAttempts: e.SIMULATOR_CARRIER_DOWN_ATTEMPTS,
     },
+    media: { fetchBudgetMs: e.MEDIA_FETCH_BUDGET_MS, fetchConcurrency: e.MEDIA_FETCH_CONCURRENCY },
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     retryScale: e.RETRY_SCALE,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),

@@ -5,7 +5,7 @@ import { createStoreLedger } from '../carriers/store-ledger.ts';
 import type { Config } from '../config/config.ts';
 import { fetchMessageMedia } from '../media/fetch-message-media.ts';
 import { createFileMediaStore } from '../media/media-store.ts';
-import { createOutboundDispatcher } from '../net/outbound-guard.ts';
+import { createInternalOrigins, createOutboundDispatcher } from '../net/outbound-guard.ts';
 import {
   CARRIER_RETRY_SCHEDULE,
   CRASHED_JOB_RETRY_SCHEDULE,
@@ -27,10 +27,15 @@ export function startPipeline(
   signingKey: SigningKeyPair,
   logger: Logger,
 ): WorkerPool {
+  const internalOrigins = createInternalOrigins();
   const dispatcher = createOutboundDispatcher({
     allowCidrs: config.outboundAllowCidrs,
     connectTimeoutMs: 5_000,
+    internalOrigins,
   });
+  // In a sandbox the developer is the operator; in production, replies of internal services
+  // (reached only through the allow-list) stay out of the tenant's deliveries view unless opted in.
+  const showInternalBodies = config.sandbox || config.showAllowlistedResponseBodies;
   const mediaStore = createFileMediaStore(path.join(config.dataDir, 'media'));
   const scale = (s: typeof WEBHOOK_RETRY_SCHEDULE) => scaleSchedule(s, config.retryScale);
   let pool: WorkerPool | null = null;
@@ -57,15 +62,25 @@ export function startPipeline(
         connectorFor: async () => connector,
         mediaStore,
         carrierRetry: scale(CARRIER_RETRY_SCHEDULE),
-        fetchMedia: (urls) =>
-          fetchMessageMedia(urls, {
+        fetchMedia: async (urls) => {
+          const result = await fetchMessageMedia(urls, {
             store: mediaStore,
             dispatcher,
             headersTimeoutMs: 10_000,
             bodyTimeoutMs: 10_000,
-            totalTimeoutMs: 30_000,
+            totalTimeoutMs: config.media.fetchBudgetMs,
+            concurrency: config.media.fetchConcurrency,
             maxRedirects: 5,
-          }),
+          });
+          // The tenant sees the error without addresses; the operator's log has all of it.
+          if (!result.ok) {
+            logger.warn(
+              { urls, detail: result.error.detail, cause: result.error.operatorDetail },
+              'media refused',
+            );
+          }
+          return result;
+        },
       }),
       applyReportHandler({ store, unmatchedRetry: UNMATCHED_REPORT_RETRY_SCHEDULE }),
       deliverWebhookHandler({
@@ -74,6 +89,8 @@ export function startPipeline(
         dispatcher,
         timeoutMs: config.webhookTimeoutMs,
         schedule: scale(WEBHOOK_RETRY_SCHEDULE),
+        showResponseBody: (url) => showInternalBodies || !internalOrigins.has(url),
+        logger: logger.child({ role: 'webhooks' }),
       }),
     ],
   });
