@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseE164 } from '../numbers/e164.ts';
-import { boundedString, isWellFormedText } from '../validation/limits.ts';
+import { boundedString, isStorableText } from '../validation/limits.ts';
 import { codedMessage } from '../validation/telnyx-issues.ts';
 import { isHttpUrl, MAX_URL_LENGTH } from '../validation/url.ts';
 import { countSegments, MAX_PARTS } from './encoding.ts';
@@ -59,14 +59,20 @@ export const groupMmsRequestSchema = z
           ),
         abort: true,
       })
-      .refine(isWellFormedText, {
-        error: codedMessage('10015', "'text' contains a lone UTF-16 surrogate, which is not valid text."),
+      .refine(isStorableText, {
+        error: codedMessage(
+          '10015',
+          "'text' contains NUL or a lone UTF-16 surrogate, which cannot be stored as given.",
+        ),
       })
       .nullish()
       .describe('Message body (i.e., content) as a non-empty string.'),
     subject: boundedString(MAX_SUBJECT_LENGTH)
-      .refine(isWellFormedText, {
-        error: codedMessage('10015', "'subject' contains a lone UTF-16 surrogate, which is not valid text."),
+      .refine(isStorableText, {
+        error: codedMessage(
+          '10015',
+          "'subject' contains NUL or a lone UTF-16 surrogate, which cannot be stored as given.",
+        ),
       })
       .nullish()
       .describe('Subject of multimedia message'),

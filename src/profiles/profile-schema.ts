@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedString, isWellFormedText, jsonDepth } from '../validation/limits.ts';
+import { boundedString, isStorableText, jsonDepth } from '../validation/limits.ts';
 import { codedMessage } from '../validation/telnyx-issues.ts';
 import { isHttpUrl } from '../validation/url.ts';
 
@@ -42,8 +42,11 @@ const settingsObject = z
 
 /** Fields a caller may set on a messaging profile (Telnyx `CreateMessagingProfileRequest`). */
 const settable = {
-  name: boundedString(MAX_PROFILE_NAME_LENGTH, 1).refine(isWellFormedText, {
-    error: codedMessage('10015', "'name' contains a lone UTF-16 surrogate, which is not valid text."),
+  name: boundedString(MAX_PROFILE_NAME_LENGTH, 1).refine(isStorableText, {
+    error: codedMessage(
+      '10015',
+      "'name' contains NUL or a lone UTF-16 surrogate, which cannot be stored as given.",
+    ),
   }),
   enabled: z.boolean(),
   webhook_url: url,

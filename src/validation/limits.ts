@@ -18,11 +18,12 @@ export function boundedString(max: number, min = 0) {
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * True for text that UTF-8 can carry. A lone surrogate cannot be stored or sent as it was given
- * (it would come back as U+FFFD), so it is refused up front (`10015`) instead.
+ * True for text that every store can keep exactly as given. A lone surrogate cannot be encoded as
+ * UTF-8 (it would come back as U+FFFD) and PostgreSQL refuses U+0000 in text, so both are refused
+ * up front (`10015`) instead of being stored differently, or failing, on one store only.
  */
-export function isWellFormedText(value: string): boolean {
-  return !LONE_SURROGATE.test(value);
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
 }
 
 /** Nesting depth of a parsed JSON value (a scalar is 0), counted without recursion. */

@@ -42,7 +42,10 @@ interface Answer {
 async function call(method: string, path: string, body?: unknown) {
   const res = await fetch(`${gw.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${gw.apiKey}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${gw.apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -257,5 +260,55 @@ describe('phone number tags', () => {
     const ok = await call('PATCH', path, { tags });
     assert.equal(ok.status, 200, ok.text.slice(0, 300));
     assert.deepEqual(ok.json.data.tags, tags);
+  });
+});
+
+describe('NUL bytes (found by npm run fuzz: PostgreSQL refuses U+0000 in text, which was a 500)', () => {
+  test('%00 as an id answers 404 on every route that takes one', async () => {
+    for (const [method, path, body] of [
+      ['GET', '/v2/messaging_profiles/%00', undefined],
+      ['PATCH', '/v2/messaging_profiles/%00', { name: 'x' }],
+      ['DELETE', '/v2/messaging_profiles/%00', undefined],
+      ['GET', '/v2/messaging_profiles/%00/phone_numbers', undefined],
+      ['GET', '/v2/phone_numbers/%00/messaging', undefined],
+      ['PATCH', '/v2/phone_numbers/a%00b/messaging', { tags: [] }],
+      ['GET', '/v2/messages/%00', undefined],
+      ['GET', '/v2/messages/group/%00', undefined],
+    ] as const) {
+      const res = await call(method, path, body);
+      assert.equal(res.status, 404, `${method} ${path}: ${res.text}`);
+      assert.equal(res.json.errors[0]!.code, '10005');
+    }
+    const res = await call('PATCH', `/v2/phone_numbers/${encodeURIComponent(gw.numbers[1]!)}/messaging`, {
+      messaging_profile_id: 'a\u0000b',
+    });
+    assert.equal(res.status, 404, res.text);
+  });
+
+  test('U+0000 in text, subject, a profile name or a tag is refused with 10015; in a URL with 10003', async () => {
+    await expectRefused('POST', '/v2/messages/group_mms', send({ text: 'a\u0000b' }), '10015', '/text');
+    await expectRefused(
+      'POST',
+      '/v2/messages/group_mms',
+      send({ text: 'a', subject: '\u0000' }),
+      '10015',
+      '/subject',
+    );
+    await expectRefused(
+      'POST',
+      '/v2/messages/group_mms',
+      send({ text: 'a', webhook_url: 'http://example.com/\u0000' }),
+      '10003',
+      '/webhook_url',
+    );
+    await expectRefused(
+      'POST',
+      '/v2/messaging_profiles',
+      { name: 'a\u0000', whitelisted_destinations: ['US'] },
+      '10015',
+      '/name',
+    );
+    const path = `/v2/phone_numbers/${encodeURIComponent(gw.numbers[1]!)}/messaging`;
+    await expectRefused('PATCH', path, { tags: ['\u0000'] }, '10015', '/tags/0');
   });
 });

@@ -38,6 +38,8 @@ export interface FuzzReport {
   examples: Array<{ request: FuzzRequest; status: number; body: string }>;
   /** Requests the HTTP client itself refused to send (invalid header bytes and the like). */
   notSent: number;
+  /** Status 0: no answer, the connection ended; by the client's error code. */
+  noAnswer: Record<string, number>;
   durationMs: number;
   alive: boolean;
 }
@@ -285,6 +287,7 @@ export async function runFuzz(
     fiveXx: 0,
     examples: [],
     notSent: 0,
+    noAnswer: {},
     durationMs: 0,
     alive: false,
   };
@@ -337,8 +340,10 @@ async function sendOne(pool: Pool, request: FuzzRequest, report: FuzzReport): Pr
       report.notSent++;
       return;
     }
-    // The gateway closed the connection on a request it found malformed: a refusal, not a 5xx.
+    // No answer: the gateway closed the connection on a request it found malformed, or an idle
+    // keep-alive connection closed just as the request went out. Not a 5xx; counted by cause.
     status = 0;
+    report.noAnswer[code || 'unknown'] = (report.noAnswer[code || 'unknown'] ?? 0) + 1;
   }
   report.count++;
   report.byStatus[status] = (report.byStatus[status] ?? 0) + 1;
@@ -411,5 +416,8 @@ export function summarize(report: FuzzReport): string {
     .sort(([a], [b]) => Number(a) - Number(b))
     .map(([s, n]) => `${s}:${n}`)
     .join(' ');
-  return `${report.count} requests, ${report.fiveXx} × 5xx, ${(report.durationMs / 1000).toFixed(1)} s (${rate}/s), gateway ${report.alive ? 'alive' : 'NOT alive'} at the end; not sent by the client: ${report.notSent}; statuses ${statuses}`;
+  const noAnswer = Object.entries(report.noAnswer)
+    .map(([code, n]) => `${code}:${n}`)
+    .join(' ');
+  return `${report.count} requests, ${report.fiveXx} × 5xx, ${(report.durationMs / 1000).toFixed(1)} s (${rate}/s), gateway ${report.alive ? 'alive' : 'NOT alive'} at the end; not sent by the client: ${report.notSent}; statuses ${statuses}${noAnswer ? `; no answer (0) by cause: ${noAnswer}` : ''}`;
 }

@@ -3,10 +3,9 @@ import { apiError } from '../../errors/api-error.ts';
 import { createGroupMms } from '../../messages/create-group-mms.ts';
 import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
 import { renderGroupMessage, renderRecipientMessage } from '../../messages/render.ts';
+import { isUuid } from '../../validation/ids.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v2/messages/group_mms', async (request) => {
@@ -16,7 +15,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: { id: string } }>('/v2/messages/:id', async (request) => {
     const { id } = request.params;
-    if (!UUID.test(id)) throw apiError('10005');
+    if (!isUuid(id)) throw apiError('10005');
     const group = await ctx.store.messages.getForOrganization(request.organizationId, id);
     if (group) return { data: renderGroupMessage(group.message, group.recipients, ctx.rates) };
     const one = await ctx.store.messages.getRecipientForOrganization(request.organizationId, id);
@@ -26,7 +25,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: { id: string } }>('/v2/messages/group/:id', async (request) => {
     const { id } = request.params;
-    const group = UUID.test(id)
+    const group = isUuid(id)
       ? await ctx.store.messages.getForOrganization(request.organizationId, id)
       : undefined;
     if (!group) throw apiError('10005');
@@ -36,7 +35,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** Every webhook event of a message (group id or recipient id) with each delivery attempt. */
   app.get<{ Params: { id: string } }>('/v2/messages/:id/webhook_deliveries', async (request) => {
     const { id } = request.params;
-    if (!UUID.test(id)) throw apiError('10005');
+    if (!isUuid(id)) throw apiError('10005');
     const group = await ctx.store.messages.getForOrganization(request.organizationId, id);
     const one = group
       ? undefined

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { apiError } from '../../errors/api-error.ts';
 import { renderPhoneNumber } from '../../tenants/render-number.ts';
-import { boundedString } from '../../validation/limits.ts';
+import { isNumberIdOrE164, isUuid } from '../../validation/ids.ts';
+import { boundedString, isStorableText } from '../../validation/limits.ts';
 import { codedMessage, parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
 
@@ -14,7 +15,11 @@ const updateMessagingSchema = z.object({
   messaging_profile_id: boundedString(64).nullish(),
   messaging_product: boundedString(64).nullish(),
   tags: z
-    .array(boundedString(MAX_TAG_LENGTH, 1))
+    .array(
+      boundedString(MAX_TAG_LENGTH, 1).refine(isStorableText, {
+        error: codedMessage('10015', 'A tag may not contain NUL or a lone UTF-16 surrogate.'),
+      }),
+    )
     .max(MAX_TAGS, { error: codedMessage('10015', `At most ${MAX_TAGS} tags are allowed.`) })
     .nullish(),
 });
@@ -23,7 +28,9 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { store } = ctx;
 
   const load = async (organizationId: string, idOrNumber: string) => {
-    const number = await store.numbers.findByIdOrNumber(organizationId, idOrNumber);
+    const number = isNumberIdOrE164(idOrNumber)
+      ? await store.numbers.findByIdOrNumber(organizationId, idOrNumber)
+      : undefined;
     if (!number) throw apiError('10005');
     return number;
   };
@@ -39,7 +46,9 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
     let profileId = number.messaging_profile_id;
     if (body.messaging_profile_id === '') profileId = null;
     else if (body.messaging_profile_id) {
-      const profile = await store.profiles.get(request.organizationId, body.messaging_profile_id);
+      const profile = isUuid(body.messaging_profile_id)
+        ? await store.profiles.get(request.organizationId, body.messaging_profile_id)
+        : undefined;
       if (!profile) {
         throw apiError('10005', { pointer: '/messaging_profile_id', detail: 'Messaging profile not found.' });
       }
