@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
-import { loadConfig } from '../../src/config/config.ts';
-import { startGateway } from '../../src/gateway.ts';
 import { freePort } from '../support/free-port.ts';
-import { makeTempDir, type TestGateway, testStoreEnv } from '../support/gateway.ts';
-import { getDeliveries, PIPELINE_ENV, sendGroupMms, waitForFinal } from '../support/pipeline-gateway.ts';
+import type { TestGateway } from '../support/gateway.ts';
+import {
+  getDeliveries,
+  sendGroupMms,
+  startPipelineGateway,
+  waitForFinal,
+} from '../support/pipeline-gateway.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -37,17 +39,6 @@ after(async () => {
 });
 
 async function start(env: Record<string, string>): Promise<Started> {
-  const dataDir = makeTempDir();
-  const config = loadConfig({
-    ...PIPELINE_ENV,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    BOOTSTRAP: 'true',
-    LOG_LEVEL: 'info',
-    ...(await testStoreEnv(dataDir)),
-    ...env,
-  });
   const logs: Logged[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -55,31 +46,28 @@ async function start(env: Record<string, string>): Promise<Started> {
       done();
     },
   });
-  const gateway = await startGateway(config, pino({ level: 'info' }, sink));
-  const sandbox = gateway.sandbox!;
-  const gw: Started = {
-    url: gateway.url!,
-    apiKey: sandbox.apiKey,
-    organizationId: sandbox.organizationId,
-    profileId: sandbox.profileId,
-    numbers: sandbox.numbers,
-    store: gateway.store,
-    gateway,
-    dataDir,
-    logs,
-    async close() {
-      await gateway.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-  started.push(gw);
-  return gw;
+  const gw = await startPipelineGateway({
+    env: { LOG_LEVEL: 'info', ...env },
+    logger: pino({ level: 'info' }, sink),
+  });
+  const withLogs = Object.assign(gw, { logs });
+  started.push(withLogs);
+  return withLogs;
 }
 
-async function internalService(): Promise<WebhookReceiver> {
-  const r = await startWebhookReceiver({ respond: { status: 200, body: 'internal build 4.2, db=10.0.3.7' } });
-  receivers.push(r);
-  return r;
+/** Sends a message whose only webhook URL is an internal service, and returns the first attempts. */
+async function sendToInternalService(gw: TestGateway) {
+  const internal = await startWebhookReceiver({
+    respond: { status: 200, body: 'internal build 4.2, db=10.0.3.7' },
+  });
+  receivers.push(internal);
+  const message = await sendGroupMms(gw, {
+    to: ['+13125550100'],
+    text: 'hi',
+    webhook_url: internal.url,
+    use_profile_webhooks: false,
+  });
+  return firstAttempts(gw, message.id);
 }
 
 async function firstAttempts(gw: TestGateway, id: string) {
@@ -112,14 +100,7 @@ describe('production (SANDBOX=false), allow-list 127.0.0.0/8', () => {
 
   test("an internal service's reply is not shown to the tenant", async () => {
     const gw = started[0] ?? (await start({ SANDBOX: 'false' }));
-    const internal = await internalService();
-    const message = await sendGroupMms(gw, {
-      to: ['+13125550100'],
-      text: 'hi',
-      webhook_url: internal.url,
-      use_profile_webhooks: false,
-    });
-    const attempts = await firstAttempts(gw, message.id);
+    const attempts = await sendToInternalService(gw);
     assert.equal(attempts[0]!.outcome, 'delivered');
     assert.equal(attempts[0]!.status_code, 200);
     assert.equal(attempts[0]!.response_body, null);
@@ -127,28 +108,14 @@ describe('production (SANDBOX=false), allow-list 127.0.0.0/8', () => {
 
   test('unless the operator opts in (SHOW_ALLOWLISTED_RESPONSE_BODIES=true)', async () => {
     const gw = await start({ SANDBOX: 'false', SHOW_ALLOWLISTED_RESPONSE_BODIES: 'true' });
-    const internal = await internalService();
-    const message = await sendGroupMms(gw, {
-      to: ['+13125550100'],
-      text: 'hi',
-      webhook_url: internal.url,
-      use_profile_webhooks: false,
-    });
-    const attempts = await firstAttempts(gw, message.id);
+    const attempts = await sendToInternalService(gw);
     assert.equal(attempts[0]!.response_body, 'internal build 4.2, db=10.0.3.7');
   });
 });
 
 test('in a sandbox (the default with BOOTSTRAP) the developer is the operator: the reply is shown', async () => {
   const gw = await start({});
-  const internal = await internalService();
-  const message = await sendGroupMms(gw, {
-    to: ['+13125550100'],
-    text: 'hi',
-    webhook_url: internal.url,
-    use_profile_webhooks: false,
-  });
-  const attempts = await firstAttempts(gw, message.id);
+  const attempts = await sendToInternalService(gw);
   assert.equal(attempts[0]!.response_body, 'internal build 4.2, db=10.0.3.7');
 });
 
