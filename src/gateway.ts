@@ -16,6 +16,7 @@ import { DEMO_PREFIX_TABLE_URL, loadPrefixTable } from './numbers/prefix-table.t
 import { startPipeline } from './pipeline/start-pipeline.ts';
 import type { WorkerPool } from './queue/worker-pool.ts';
 import { openStore } from './store/open-store.ts';
+import { ensurePrivateDir } from './store/private-files.ts';
 import type { Store } from './store/store.ts';
 import { createAuthenticator } from './tenants/api-keys.ts';
 import { bootstrapSandbox, type SandboxInfo, sandboxBanner } from './tenants/bootstrap.ts';
@@ -34,6 +35,13 @@ export interface Gateway {
 
 /** Starts the roles this process runs (API and/or workers) on one store. */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const openMode = ensurePrivateDir(config.dataDir);
+  if (openMode !== null) {
+    logger.warn(
+      { dataDir: config.dataDir, mode: openMode.toString(8), now: '700' },
+      'data folder was readable by other users; made it private (0700)',
+    );
+  }
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const sandbox = config.bootstrap ? await bootstrapSandbox(store) : null;
   const keysCreated = await ensureOrganizationSigningKeys(store);
@@ -91,7 +99,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           onQueued: () => workers?.wake(),
         },
       },
-      { bodyLimitBytes: config.bodyLimitBytes, logger },
+      { bodyLimitBytes: config.bodyLimitBytes, logger, timeouts: config.http },
     );
     const address = await app.listen({ port: config.port, host: config.host });
     url = address;

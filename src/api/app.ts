@@ -19,12 +19,25 @@ import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 export interface AppOptions {
   bodyLimitBytes: number;
   logger: FastifyBaseLogger;
+  /** Slow clients are cut off: headers, whole request, idle keep-alive (see Config.http). */
+  timeouts: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
 }
 
 export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimitBytes,
+    // Node answers 408 and closes a connection whose headers, or whole request, take longer; it
+    // checks open connections every connectionsCheckingInterval.
+    http: {
+      headersTimeout: opts.timeouts.headersTimeoutMs,
+      requestTimeout: opts.timeouts.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(opts.timeouts.headersTimeoutMs / 4)),
+    },
+    requestTimeout: opts.timeouts.requestTimeoutMs,
+    keepAliveTimeout: opts.timeouts.keepAliveTimeoutMs,
+    // A connection silent for this long (between trickled bytes too) is closed.
+    connectionTimeout: opts.timeouts.requestTimeoutMs,
     // Per-request logs go out at debug level from the onResponse hook below instead.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',

@@ -38,6 +38,12 @@ export function answerFrameworkError(err: FastifyError, request: FastifyRequest,
 
 export function installErrorHandler(app: FastifyInstance, allowedMethods: (path: string) => string[]): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // The client went away mid-request (closed the connection, or was cut off as too slow): nothing
+    // is wrong here, and there is no one left to answer.
+    if (err.code === 'ECONNRESET' || (err.message === 'aborted' && request.raw.socket?.destroyed)) {
+      request.log.debug({ url: request.url, method: request.method, reason: err.message }, 'request aborted');
+      return reply.code(400).send();
+    }
     const known = err instanceof ApiError ? err : fromFastifyError(err);
     const requestId = String(request.id);
     if (known) return reply.code(known.status).send(errorBody(known, requestId));

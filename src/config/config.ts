@@ -32,6 +32,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ROLES: roles.default(['api', 'worker']),
   BOOTSTRAP: bool.default(true),
+  SANDBOX: bool.optional(),
+  SHOW_ALLOWLISTED_RESPONSE_BODIES: bool.default(false),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   QUEUE_LIFETIME_SECONDS: z.coerce
     .number()
@@ -48,6 +53,8 @@ const envSchema = z.object({
   SIMULATOR_REPORT_DELAY_MS: z.coerce.number().int().min(0).default(1000),
   SIMULATOR_SLOW_REPORT_DELAY_MS: z.coerce.number().int().min(0).default(5000),
   SIMULATOR_CARRIER_DOWN_ATTEMPTS: z.coerce.number().int().min(0).default(2),
+  MEDIA_FETCH_BUDGET_MS: z.coerce.number().int().min(100).default(30_000),
+  MEDIA_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(10).default(4),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
@@ -73,6 +80,18 @@ export interface Config {
   logLevel: string;
   roles: Role[];
   bootstrap: boolean;
+  /**
+   * A developer's sandbox (true) or production (false). Defaults to BOOTSTRAP's value. In a sandbox
+   * the developer is the operator, so operator-only detail may be shown to the tenant.
+   */
+  sandbox: boolean;
+  /**
+   * Show tenants the response bodies of webhook endpoints reached only through OUTBOUND_ALLOW_CIDRS
+   * (internal services) in production too. Off by default: those bodies are the operator's.
+   */
+  showAllowlistedResponseBodies: boolean;
+  /** Limits on slow clients: complete headers, complete request (body included), idle keep-alive. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   bodyLimitBytes: number;
   queueLifetimeSeconds: number;
   prefixTableFile: string | undefined;
@@ -80,6 +99,8 @@ export interface Config {
   outboundAllowCidrs: string[];
   worker: { concurrency: number; pollMs: number; leaseMs: number; shutdownGraceMs: number };
   simulator: { reportDelayMs: number; slowReportDelayMs: number; carrierDownAttempts: number };
+  /** A message's media: all its URLs within one time budget, this many fetched at once. */
+  media: { fetchBudgetMs: number; fetchConcurrency: number };
   webhookTimeoutMs: number;
   /** Multiplies every retry delay: 1 in production, smaller in tests and benchmarks. */
   retryScale: number;
@@ -121,6 +142,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     roles: e.ROLES,
     bootstrap: e.BOOTSTRAP,
+    sandbox: e.SANDBOX ?? e.BOOTSTRAP,
+    showAllowlistedResponseBodies: e.SHOW_ALLOWLISTED_RESPONSE_BODIES,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     queueLifetimeSeconds: e.QUEUE_LIFETIME_SECONDS,
     prefixTableFile: e.PREFIX_TABLE_FILE,
@@ -137,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       slowReportDelayMs: e.SIMULATOR_SLOW_REPORT_DELAY_MS,
       carrierDownAttempts: e.SIMULATOR_CARRIER_DOWN_ATTEMPTS,
     },
+    media: { fetchBudgetMs: e.MEDIA_FETCH_BUDGET_MS, fetchConcurrency: e.MEDIA_FETCH_CONCURRENCY },
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     retryScale: e.RETRY_SCALE,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),

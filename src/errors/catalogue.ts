@@ -38,6 +38,11 @@ export const ERRORS = {
     detail: 'The specified phone number parameter must be in +E.164 format.',
   },
   '10023': { status: 400, title: 'Invalid JSON', detail: 'The supplied JSON is invalid.' },
+  '10025': {
+    status: 400,
+    title: 'String length out of range',
+    detail: 'The string length provided for the indicated field was outside the allowed range.',
+  },
   '10026': { status: 400, title: 'Invalid parameter type', detail: 'The parameter has the wrong type.' },
   '10027': {
     status: 422,
@@ -100,6 +105,11 @@ export const ERRORS = {
     status: 400,
     title: 'Message expired in queue',
     detail: 'The message was not sent by Telnyx because its validity period expired.',
+  },
+  '40302': {
+    status: 400,
+    title: 'Message too large',
+    detail: 'The message would be divided into more than 10 parts. The maximum is 10.',
   },
   '40305': {
     status: 400,

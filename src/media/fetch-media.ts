@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type Dispatcher, request } from 'undici';
+import {
+  describeNetworkErrorForOperator,
+  describeNetworkErrorForTenant,
+} from '../net/describe-network-error.ts';
 import { findOutboundBlocked } from '../net/outbound-guard.ts';
 import { isAllowedMmsContentType, normalizeContentType } from './allowed-types.ts';
 import { sniffContentType } from './sniff.ts';
@@ -15,6 +19,13 @@ export interface FetchMediaOptions {
   totalTimeoutMs: number;
   maxRedirects: number;
   userAgent?: string;
+  /** Aborts the fetch from outside (a message's time budget ran out, or a sibling URL failed). */
+  signal?: AbortSignal;
+  /**
+   * A byte budget shared with the other URLs of the same message, fetched at the same time: every
+   * chunk read counts against it, and the fetch fails as `too_large` once `used` exceeds `limit`.
+   */
+  sharedBytes?: { used: number; limit: number };
 }
 
 export interface FetchedMedia {
@@ -41,23 +52,33 @@ export interface MediaFetchFailure {
   ok: false;
   url: string;
   reason: MediaFetchFailureReason;
+  /** Safe to show the tenant: no address or port of the operator's network. */
   detail: string;
+  /** The full error, for the operator's log only. */
+  operatorDetail?: string;
 }
 
 type Outcome = FetchedMedia | MediaFetchFailure;
-type Fail = (reason: MediaFetchFailureReason, detail: string) => MediaFetchFailure;
+type Fail = (reason: MediaFetchFailureReason, detail: string, operatorDetail?: string) => MediaFetchFailure;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** Downloads one media URL with a hard byte cap, timeouts, manual redirects and an MMS type check. */
 export async function fetchMedia(url: string, opts: FetchMediaOptions): Promise<Outcome> {
-  const fail: Fail = (reason, detail) => ({ ok: false, url, reason, detail });
+  const fail: Fail = (reason, detail, operatorDetail) => ({
+    ok: false,
+    url,
+    reason,
+    detail,
+    ...(operatorDetail === undefined ? {} : { operatorDetail }),
+  });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), opts.totalTimeoutMs);
+  const signal = opts.signal ? AbortSignal.any([controller.signal, opts.signal]) : controller.signal;
   try {
-    return await followRedirects(url, opts, controller.signal, fail);
+    return await followRedirects(url, opts, signal, fail);
   } catch (err) {
-    if (controller.signal.aborted) {
+    if (signal.aborted) {
       return fail('timeout', `no complete response within ${opts.totalTimeoutMs} ms`);
     }
     return classifyError(err, opts, fail);
@@ -139,6 +160,13 @@ async function readResponse(
       discard(res.body);
       return fail('too_large', `body exceeded the ${opts.maxBytes}-byte limit`);
     }
+    if (opts.sharedBytes) {
+      opts.sharedBytes.used += chunk.length;
+      if (opts.sharedBytes.used > opts.sharedBytes.limit) {
+        discard(res.body);
+        return fail('too_large', `the message's media exceeded ${opts.sharedBytes.limit} bytes together`);
+      }
+    }
     hash.update(chunk);
     chunks.push(chunk);
   }
@@ -158,8 +186,9 @@ async function readResponse(
 }
 
 function classifyError(err: unknown, opts: FetchMediaOptions, fail: Fail): MediaFetchFailure {
-  const blocked = findOutboundBlocked(err);
-  if (blocked) return fail('blocked_address', blocked.message);
+  const operatorDetail = describeNetworkErrorForOperator(err);
+  if (findOutboundBlocked(err))
+    return fail('blocked_address', describeNetworkErrorForTenant(err), operatorDetail);
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     return fail('timeout', `no response headers within ${opts.headersTimeoutMs} ms`);
@@ -167,9 +196,8 @@ function classifyError(err: unknown, opts: FetchMediaOptions, fail: Fail): Media
   if (code === 'UND_ERR_BODY_TIMEOUT') {
     return fail('timeout', `response body stalled for more than ${opts.bodyTimeoutMs} ms`);
   }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return fail('timeout', 'connect timed out');
-  const message = err instanceof Error ? err.message : String(err);
-  return fail('network', typeof code === 'string' ? `${code}: ${message}` : message);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return fail('timeout', 'connect timed out', operatorDetail);
+  return fail('network', describeNetworkErrorForTenant(err), operatorDetail);
 }
 
 function parseHttpUrl(text: string, base?: URL): URL | string {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../store/private-files.ts';
 
 export interface MediaStore {
   /** Stores the bytes under their sha256 and returns the file path. Idempotent. */
@@ -39,11 +40,11 @@ export function createFileMediaStore(dir: string): MediaStore {
       const actual = createHash('sha256').update(bytes).digest('hex');
       if (actual !== sha256) throw new Error(`Media bytes hash to ${actual}, not ${sha256}`);
       if (await has(sha256)) return path;
-      await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true });
+      await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true, mode: PRIVATE_DIR_MODE });
       // Write-then-rename so readers never see a partial file; fsync so a crash cannot leave an empty one.
       const tmp = `${path}.${randomUUID()}.tmp`;
       try {
-        const file = await open(tmp, 'wx');
+        const file = await open(tmp, 'wx', PRIVATE_FILE_MODE);
         try {
           await file.writeFile(bytes);
           await file.sync();

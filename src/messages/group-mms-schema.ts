@@ -1,11 +1,22 @@
 import { z } from 'zod';
 import { parseE164 } from '../numbers/e164.ts';
+import { boundedString, isStorableText } from '../validation/limits.ts';
 import { codedMessage } from '../validation/telnyx-issues.ts';
-import { isHttpUrl } from '../validation/url.ts';
+import { isHttpUrl, MAX_URL_LENGTH } from '../validation/url.ts';
+import { countSegments, MAX_PARTS } from './encoding.ts';
 
 export const MAX_RECIPIENTS = 8;
 export const MAX_MEDIA_URLS = 10;
+/** No Telnyx figure for an MMS subject; MM7/MM4 carriers truncate far below this. */
+export const MAX_SUBJECT_LENGTH = 64;
 const isE164 = (value: string) => parseE164(value) !== null;
+
+// Every character costs at least one unit of a 153-septet (GSM-7) or 67-unit (UCS-2) part, so a
+// longer string never fits: no need to measure a megabyte of text to refuse it.
+const MAX_TEXT_UNITS = MAX_PARTS * 153;
+const fitsInMaxParts = (text: string) => text.length <= MAX_TEXT_UNITS && countSegments(text) <= MAX_PARTS;
+const describeParts = (text: string) =>
+  text.length <= 4 * MAX_TEXT_UNITS ? String(countSegments(text)) : `more than ${MAX_PARTS}`;
 
 const webhookUrl = z
   .string()
@@ -38,14 +49,44 @@ export const groupMmsRequestSchema = z
     text: z
       .string()
       .min(1, { error: codedMessage('10015', "'text' must be a non-empty string.") })
+      // Telnyx's one published limit on message text: at most 10 parts (schema `parts: maximum 10`,
+      // 40302 "Message too large"). Checked before the (linear) surrogate scan and anything stored.
+      .refine(fitsInMaxParts, {
+        error: (issue) =>
+          codedMessage(
+            '40302',
+            `The message would be divided into ${describeParts(String(issue.input))} parts. The maximum is ${MAX_PARTS}.`,
+          ),
+        abort: true,
+      })
+      .refine(isStorableText, {
+        error: codedMessage(
+          '10015',
+          "'text' contains NUL or a lone UTF-16 surrogate, which cannot be stored as given.",
+        ),
+      })
       .nullish()
       .describe('Message body (i.e., content) as a non-empty string.'),
-    subject: z.string().nullish().describe('Subject of multimedia message'),
+    subject: boundedString(MAX_SUBJECT_LENGTH)
+      .refine(isStorableText, {
+        error: codedMessage(
+          '10015',
+          "'subject' contains NUL or a lone UTF-16 surrogate, which cannot be stored as given.",
+        ),
+      })
+      .nullish()
+      .describe('Subject of multimedia message'),
     media_urls: z
       .array(
-        z.string().refine(isHttpUrl, {
-          error: codedMessage('40317', 'Each media URL must be an absolute http(s) URL.'),
-        }),
+        z
+          .string()
+          .max(MAX_URL_LENGTH, {
+            error: codedMessage('10003', `A URL must be at most ${MAX_URL_LENGTH} characters.`),
+            abort: true,
+          })
+          .refine(isHttpUrl, {
+            error: codedMessage('40317', 'Each media URL must be an absolute http(s) URL.'),
+          }),
       )
       .max(MAX_MEDIA_URLS, {
         error: codedMessage('40317', `MMS can only contain up to ${MAX_MEDIA_URLS} items.`),

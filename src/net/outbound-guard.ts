@@ -74,7 +74,11 @@ export function guardLookup(allowList: CidrSet, base: LookupFunction = dnsLookup
  * Refuses IP-literal hosts up front (net.connect skips the lookup for those), and re-checks the
  * connected socket's peer address as a backstop for any path that bypassed the guarded lookup.
  */
-export function guardConnector(base: buildConnector.connector, allowList: CidrSet): buildConnector.connector {
+export function guardConnector(
+  base: buildConnector.connector,
+  allowList: CidrSet,
+  onConnected?: (origin: string, allowListedOnly: boolean) => void,
+): buildConnector.connector {
   return (options, callback) => {
     const host = bareAddress(options.hostname);
     if (isIP(host) !== 0 && !isAddressAllowed(host, allowList)) {
@@ -92,8 +96,46 @@ export function guardConnector(base: buildConnector.connector, allowList: CidrSe
         callback(new OutboundBlockedError(peer ?? 'unknown', options.hostname), null);
         return;
       }
+      onConnected?.(originOf(options), !isAddressAllowed(peer, NO_EXCEPTIONS));
       callback(null, socket);
     });
+  };
+}
+
+const NO_EXCEPTIONS = createCidrSet([]);
+
+function originOf(options: buildConnector.Options): string {
+  const port = options.port ? `:${options.port}` : '';
+  try {
+    return new URL(`${options.protocol}//${options.hostname}${port}`).origin;
+  } catch {
+    return `${options.protocol}//${options.hostname}${port}`;
+  }
+}
+
+/**
+ * Remembers which origins the dispatcher has reached at an address that only OUTBOUND_ALLOW_CIDRS
+ * permits (an internal service). Sticky: once internal, always treated as internal, so a name that
+ * alternates between a public and an internal address (DNS rebinding) errs on the side of hiding.
+ */
+export interface InternalOrigins {
+  has(url: string): boolean;
+  record(origin: string, allowListedOnly: boolean): void;
+}
+
+export function createInternalOrigins(): InternalOrigins {
+  const internal = new Set<string>();
+  return {
+    has(url) {
+      try {
+        return internal.has(new URL(url).origin);
+      } catch {
+        return false;
+      }
+    },
+    record(origin, allowListedOnly) {
+      if (allowListedOnly) internal.add(origin);
+    },
   };
 }
 
@@ -105,6 +147,8 @@ export interface OutboundDispatcherOptions {
   lookup?: LookupFunction;
   keepAliveTimeoutMs?: number;
   connections?: number;
+  /** Told about each connection made: its origin, and whether only the allow-list let it through. */
+  internalOrigins?: InternalOrigins;
 }
 
 /**
@@ -118,7 +162,7 @@ export function createOutboundDispatcher(opts: OutboundDispatcherOptions): Dispa
     lookup: guardLookup(allowList, opts.lookup),
   });
   return new Agent({
-    connect: guardConnector(base, allowList),
+    connect: guardConnector(base, allowList, opts.internalOrigins?.record),
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 4_000,
     connections: opts.connections ?? null,
   });

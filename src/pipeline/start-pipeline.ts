@@ -7,7 +7,7 @@ import { createStoreLedger } from '../carriers/store-ledger.ts';
 import type { Config } from '../config/config.ts';
 import { fetchMessageMedia } from '../media/fetch-message-media.ts';
 import { createFileMediaStore } from '../media/media-store.ts';
-import { createOutboundDispatcher } from '../net/outbound-guard.ts';
+import { createInternalOrigins, createOutboundDispatcher } from '../net/outbound-guard.ts';
 import {
   CARRIER_RETRY_SCHEDULE,
   CRASHED_JOB_RETRY_SCHEDULE,
@@ -24,10 +24,15 @@ import { sendMessageHandler } from './send-message.ts';
 
 /** The worker role: media, carrier submits, delivery reports and webhooks, all run from the database. */
 export function startPipeline(config: Config, store: Store, logger: Logger): WorkerPool {
+  const internalOrigins = createInternalOrigins();
   const dispatcher = createOutboundDispatcher({
     allowCidrs: config.outboundAllowCidrs,
     connectTimeoutMs: 5_000,
+    internalOrigins,
   });
+  // In a sandbox the developer is the operator; in production, replies of internal services
+  // (reached only through the allow-list) stay out of the tenant's deliveries view unless opted in.
+  const showInternalBodies = config.sandbox || config.showAllowlistedResponseBodies;
   const mediaStore = createFileMediaStore(path.join(config.dataDir, 'media'));
   const scale = (s: typeof WEBHOOK_RETRY_SCHEDULE) => scaleSchedule(s, config.retryScale);
   let pool: WorkerPool | null = null;
@@ -62,15 +67,25 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
         connectorFor: (message) => connectors.connectorFor(message),
         mediaStore,
         carrierRetry: scale(CARRIER_RETRY_SCHEDULE),
-        fetchMedia: (urls) =>
-          fetchMessageMedia(urls, {
+        fetchMedia: async (urls) => {
+          const result = await fetchMessageMedia(urls, {
             store: mediaStore,
             dispatcher,
             headersTimeoutMs: 10_000,
             bodyTimeoutMs: 10_000,
-            totalTimeoutMs: 30_000,
+            totalTimeoutMs: config.media.fetchBudgetMs,
+            concurrency: config.media.fetchConcurrency,
             maxRedirects: 5,
-          }),
+          });
+          // The tenant sees the error without addresses; the operator's log has all of it.
+          if (!result.ok) {
+            logger.warn(
+              { urls, detail: result.error.detail, cause: result.error.operatorDetail },
+              'media refused',
+            );
+          }
+          return result;
+        },
       }),
       applyReportHandler({ store, unmatchedRetry: UNMATCHED_REPORT_RETRY_SCHEDULE }),
       deliverWebhookHandler({
@@ -79,6 +94,8 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
         dispatcher,
         timeoutMs: config.webhookTimeoutMs,
         schedule: scale(WEBHOOK_RETRY_SCHEDULE),
+        showResponseBody: (url) => showInternalBodies || !internalOrigins.has(url),
+        logger: logger.child({ role: 'webhooks' }),
       }),
     ],
   });

@@ -1,17 +1,27 @@
 import { z } from 'zod';
+import { boundedString, isStorableText } from '../validation/limits.ts';
 import { codedMessage } from '../validation/telnyx-issues.ts';
 import { isHttpUrl } from '../validation/url.ts';
+
+export const MAX_PROFILE_NAME_LENGTH = 255;
+/** Every ISO 3166-1 country fits many times over; anything longer is not a list of countries. */
+export const MAX_WHITELISTED_DESTINATIONS = 300;
+/** Free-form settings objects: how deep and how large (serialised) they may be. */
 
 const url = z
   .string()
   .refine((v) => v === '' || isHttpUrl(v), { error: codedMessage('10003') })
   .nullish();
 
-const countryList = z.array(
-  z.string().regex(/^([A-Z]{2}|\*)$/, {
-    error: codedMessage('10015', 'Expected an ISO 3166-1 alpha-2 code or "*".'),
-  }),
-);
+const countryList = z
+  .array(
+    z.string().regex(/^([A-Z]{2}|\*)$/, {
+      error: codedMessage('10015', 'Expected an ISO 3166-1 alpha-2 code or "*".'),
+    }),
+  )
+  .max(MAX_WHITELISTED_DESTINATIONS, {
+    error: codedMessage('10015', `At most ${MAX_WHITELISTED_DESTINATIONS} destinations are allowed.`),
+  });
 
 const numberPoolSettings = z
   .object({
@@ -34,7 +44,12 @@ const urlShortenerSettings = z
 
 /** Fields a caller may set on a messaging profile (Telnyx `CreateMessagingProfileRequest`). */
 const settable = {
-  name: z.string().min(1),
+  name: boundedString(MAX_PROFILE_NAME_LENGTH, 1).refine(isStorableText, {
+    error: codedMessage(
+      '10015',
+      "'name' contains NUL or a lone UTF-16 surrogate, which cannot be stored as given.",
+    ),
+  }),
   enabled: z.boolean(),
   webhook_url: url,
   webhook_failover_url: url,
@@ -44,7 +59,7 @@ const settable = {
     .string()
     .regex(/^[A-Za-z0-9 ]{1,11}$/)
     .nullish(),
-  daily_spend_limit: z.string().regex(/^[0-9]+(?:\.[0-9]+)?$/),
+  daily_spend_limit: boundedString(32).regex(/^[0-9]+(?:\.[0-9]+)?$/),
   daily_spend_limit_enabled: z.boolean(),
   health_webhook_url: url.describe('Extension on update (Telnyx sets it at creation only).'),
   mms_fall_back_to_sms: z.boolean(),
@@ -55,10 +70,8 @@ const settable = {
   redaction_level: z.number().int().describe('Extension: kept and shown, not acted on.'),
   number_pool_settings: numberPoolSettings.nullish(),
   url_shortener_settings: urlShortenerSettings.nullish(),
-  ai_assistant_id: z.string().max(64).nullish(),
-  resource_group_id: z
-    .string()
-    .max(64)
+  ai_assistant_id: boundedString(64).nullish(),
+  resource_group_id: boundedString(64)
     .nullish()
     .describe('Extension on update (Telnyx sets it at creation only).'),
 };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { boundedString, isStorableText } from '../validation/limits.ts';
+import { codedMessage } from '../validation/telnyx-issues.ts';
 
 const featureSet = z
   .object({
@@ -39,9 +41,19 @@ export const phoneNumberSchema = z
 
 export type PhoneNumberPayload = z.output<typeof phoneNumberSchema>;
 
+export const MAX_TAGS = 50;
+export const MAX_TAG_LENGTH = 128;
+
 /** Telnyx `UpdatePhoneNumberMessagingSettingsRequest`: null or absent keeps, "" detaches. */
 export const updateMessagingSchema = z.object({
-  messaging_profile_id: z.string().nullish().describe('Profile to attach; "" detaches.'),
-  messaging_product: z.string().nullish(),
-  tags: z.array(z.string()).nullish(),
+  messaging_profile_id: boundedString(64).nullish().describe('Profile to attach; "" detaches.'),
+  messaging_product: boundedString(64).nullish(),
+  tags: z
+    .array(
+      boundedString(MAX_TAG_LENGTH, 1).refine(isStorableText, {
+        error: codedMessage('10015', 'A tag may not contain NUL or a lone UTF-16 surrogate.'),
+      }),
+    )
+    .max(MAX_TAGS, { error: codedMessage('10015', `At most ${MAX_TAGS} tags are allowed.`) })
+    .nullish(),
 });

@@ -15,6 +15,13 @@ export interface DeliverWebhookDeps {
   dispatcher: Dispatcher;
   timeoutMs: number;
   schedule: RetrySchedule;
+  /**
+   * Whether the tenant may see the response body from `url`. False for an internal service reached
+   * through OUTBOUND_ALLOW_CIDRS in production: its replies are the operator's business.
+   */
+  showResponseBody?: (url: string) => boolean;
+  /** Where the full detail of failed attempts goes (addresses included); tenants see a summary. */
+  logger?: { warn(details: object, message: string): void };
 }
 
 /**
@@ -56,6 +63,13 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           dispatcher: deps.dispatcher,
           timeoutMs: deps.timeoutMs,
         });
+        if (result.operatorError !== null) {
+          deps.logger?.warn(
+            { eventId: event.id, url: target.url, outcome: result.outcome, cause: result.operatorError },
+            'webhook attempt failed',
+          );
+        }
+        const showBody = deps.showResponseBody?.(target.url) ?? true;
         attempts.push({
           event_id: event.id,
           attempt: round,
@@ -63,7 +77,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           outcome: result.outcome,
           status_code: result.statusCode,
           duration_ms: Math.round(result.durationMs),
-          response_body: result.responseBody,
+          response_body: showBody ? result.responseBody : null,
           error: result.error,
           created_at: new Date().toISOString(),
           request_headers: headers,

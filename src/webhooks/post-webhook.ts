@@ -1,4 +1,8 @@
 import { type Dispatcher, request } from 'undici';
+import {
+  describeNetworkErrorForOperator,
+  describeNetworkErrorForTenant,
+} from '../net/describe-network-error.ts';
 import { isOutboundBlocked } from '../net/outbound-guard.ts';
 
 export type WebhookOutcome = 'delivered' | 'retry' | 'gone' | 'failed';
@@ -9,7 +13,10 @@ export interface WebhookAttemptResult {
   durationMs: number;
   /** At most `maxResponseBytes` of the response body, decoded as UTF-8. */
   responseBody: string | null;
+  /** Shown to the tenant: the kind of failure, never an address or port of the operator's network. */
   error: string | null;
+  /** The full failure, for the operator's log only. */
+  operatorError: string | null;
   /** From the `Retry-After` header of a `retry` response; the scheduler caps it. */
   retryAfterMs: number | null;
 }
@@ -54,23 +61,27 @@ export async function postWebhook(options: PostWebhookOptions): Promise<WebhookA
         signal: deadline.signal,
       });
     } catch (err) {
-      const message = deadline.signal.aborted ? timeoutMessage(timeoutMs) : describeError(err);
+      const message = deadline.signal.aborted
+        ? timeoutMessage(timeoutMs)
+        : describeNetworkErrorForTenant(err);
+      const full = describeNetworkErrorForOperator(err);
       // A URL refused by the outbound guard will be refused every time: retire it like a 410.
-      if (isOutboundBlocked(err)) return failure('gone', elapsed(), message);
-      return failure(isInvalidArgument(err) ? 'failed' : 'retry', elapsed(), message);
+      if (isOutboundBlocked(err)) return failure('gone', elapsed(), message, full);
+      return failure(isInvalidArgument(err) ? 'failed' : 'retry', elapsed(), message, full);
     }
 
     const { statusCode } = response;
     const outcome = classifyStatus(statusCode);
     // The status is already decided; a body that stalls or breaks only costs us the log excerpt.
     const read = await readBounded(response.body, maxResponseBytes);
-    const bodyError = read.error && (deadline.signal.aborted ? timeoutMessage(timeoutMs) : read.error);
+    const bodyError = read.error && (deadline.signal.aborted ? timeoutMessage(timeoutMs) : read.error.tenant);
     return {
       outcome,
       statusCode,
       durationMs: elapsed(),
       responseBody: read.text,
       error: bodyError ? `reading response body: ${bodyError}` : null,
+      operatorError: read.error ? `reading response body: ${read.error.operator}` : null,
       retryAfterMs: outcome === 'retry' ? parseRetryAfter(response.headers['retry-after'], Date.now()) : null,
     };
   } finally {
@@ -107,10 +118,10 @@ function buildHeaders(extra: Record<string, string>): Record<string, string> {
 async function readBounded(
   stream: Dispatcher.ResponseData['body'],
   maxBytes: number,
-): Promise<{ text: string; error: string | null }> {
+): Promise<{ text: string; error: { tenant: string; operator: string } | null }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  let error: string | null = null;
+  let error: { tenant: string; operator: string } | null = null;
   try {
     if (maxBytes > 0) {
       for await (const chunk of stream) {
@@ -121,7 +132,7 @@ async function readBounded(
       }
     }
   } catch (err) {
-    error = describeError(err);
+    error = { tenant: describeNetworkErrorForTenant(err), operator: describeNetworkErrorForOperator(err) };
   } finally {
     // Drops the connection instead of draining whatever the receiver still wants to send.
     stream.destroy();
@@ -143,8 +154,21 @@ function invalidUrlReason(url: string): string | null {
   return null;
 }
 
-function failure(outcome: WebhookOutcome, durationMs: number, error: string): WebhookAttemptResult {
-  return { outcome, statusCode: null, durationMs, responseBody: null, error, retryAfterMs: null };
+function failure(
+  outcome: WebhookOutcome,
+  durationMs: number,
+  error: string,
+  operatorError: string = error,
+): WebhookAttemptResult {
+  return {
+    outcome,
+    statusCode: null,
+    durationMs,
+    responseBody: null,
+    error,
+    operatorError,
+    retryAfterMs: null,
+  };
 }
 
 function timeoutMessage(timeoutMs: number): string {
@@ -153,11 +177,4 @@ function timeoutMessage(timeoutMs: number): string {
 
 function isInvalidArgument(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG';
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: unknown }).code;
-  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  return `${typeof code === 'string' ? `${code}: ` : ''}${err.message}${cause}`;
 }

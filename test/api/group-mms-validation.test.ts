@@ -162,7 +162,7 @@ describe('request body', () => {
     assert.ok(Buffer.byteLength(over) > BODY_LIMIT);
     await expectRefused(undefined, { status: 413, code: '10033' }, { raw: over });
 
-    const under = JSON.stringify(valid({ text: 'x'.repeat(BODY_LIMIT - 200) }));
+    const under = JSON.stringify(valid({ padding: 'x'.repeat(BODY_LIMIT - 200) }));
     assert.ok(Buffer.byteLength(under) <= BODY_LIMIT);
     const res = await post(undefined, { raw: under });
     assert.equal(res.status, 200, JSON.stringify(res.body));

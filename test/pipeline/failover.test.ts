@@ -153,7 +153,7 @@ test("primary and failover both down → the profile's webhook_url gets it", asy
       [1, failover.url, 'retry', null],
       [1, profile.url, 'delivered', 200],
     ]);
-    assert.match(d.attempts[0]!.error ?? '', /ECONNREFUSED/);
+    assert.equal(d.attempts[0]!.error, 'connection refused');
     assert.ok(d.attempts[1]!.error, 'the dropped connection is recorded as an error');
   }
   assert.equal(envelopesFor(failover.received, id).length, deliveries.length, 'the failover was tried');
@@ -264,7 +264,7 @@ test('a receiver that is down for a while gets every event once it is back, same
   for (const d of deliveries) {
     assert.equal(d.status, 'delivered');
     assert.ok(d.attempts.length >= 2, 'failed at least once first');
-    assert.match(d.attempts[0]!.error ?? '', /ECONNREFUSED/);
+    assert.equal(d.attempts[0]!.error, 'connection refused');
     assert.deepEqual(
       d.attempts.map((a) => a.attempt),
       d.attempts.map((_, i) => i + 1),
@@ -283,7 +283,7 @@ test('a receiver that is down for a while gets every event once it is back, same
     assert.equal(mine.at(-1)!.meta.attempt, delivered.attempt);
     assert.deepEqual(
       mine.map((e) => e.meta.attempt),
-      d.attempts.filter((a) => !/ECONNREFUSED/.test(a.error ?? '')).map((a) => a.attempt),
+      d.attempts.filter((a) => a.error !== 'connection refused').map((a) => a.attempt),
       'the receiver saw exactly the attempts that were not refused',
     );
   }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import { createLogger } from '../../src/cli/logger.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { type Gateway, startGateway } from '../../src/gateway.ts';
@@ -93,10 +94,11 @@ export interface TestGateway {
 /**
  * Starts the gateway in this process on 127.0.0.1 and an ephemeral port, on the TEST_STORE store of
  * a fresh temp dir (or of `dataDir`), the sandbox bootstrapped, and only the API role unless
- * `env.ROLES` says otherwise. `close()` stops it and removes the temp dir it made.
+ * `env.ROLES` says otherwise; logging to `logger` when given (to read what it logged).
+ * `close()` stops it and removes the temp dir it made.
  */
 export async function startTestGateway(
-  opts: { env?: Record<string, string>; dataDir?: string } = {},
+  opts: { env?: Record<string, string>; dataDir?: string; logger?: Logger } = {},
 ): Promise<TestGateway> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? makeTempDir();
@@ -111,7 +113,7 @@ export async function startTestGateway(
     ...(await testStoreEnv(dataDir)),
     ...opts.env,
   });
-  const gateway = await startGateway(config, createLogger(config.logLevel));
+  const gateway = await startGateway(config, opts.logger ?? createLogger(config.logLevel));
   const sandbox = gateway.sandbox;
   if (!sandbox || !gateway.url) {
     await gateway.close();

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { createLogger } from '../../src/cli/logger.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { type Gateway, startGateway } from '../../src/gateway.ts';
@@ -30,9 +31,13 @@ export const FINAL_STATUSES = new Set([
 
 /** The gateway with PIPELINE_ENV (plus `env`), via the shared harness. */
 export function startPipelineGateway(
-  opts: { env?: Record<string, string>; dataDir?: string } = {},
+  opts: { env?: Record<string, string>; dataDir?: string; logger?: Logger } = {},
 ): Promise<TestGateway> {
-  return startTestGateway({ dataDir: opts.dataDir, env: { ...PIPELINE_ENV, ...opts.env } });
+  return startTestGateway({
+    dataDir: opts.dataDir,
+    logger: opts.logger,
+    env: { ...PIPELINE_ENV, ...opts.env },
+  });
 }
 
 /** A worker-only gateway (no API, no bootstrap) on an existing data dir (and its TEST_STORE store). */

@@ -76,6 +76,7 @@ describe('postWebhook', () => {
         durationMs: 0,
         responseBody: 'thanks',
         error: null,
+        operatorError: null,
         retryAfterMs: null,
       },
     );
@@ -179,7 +180,9 @@ describe('postWebhook', () => {
     const result = await attempt(receiver.url);
     assert.equal(result.outcome, 'retry');
     assert.equal(result.statusCode, null);
-    assert.match(result.error ?? '', /ECONNREFUSED/);
+    // The tenant sees the kind of failure; the address and port only reach the operator's log.
+    assert.equal(result.error, 'connection refused');
+    assert.match(result.operatorError ?? '', /ECONNREFUSED 127\.0\.0\.1:\d+/);
   });
 
   test('a 5 MB response body is truncated to maxResponseBytes', async () => {

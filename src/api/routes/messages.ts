@@ -4,11 +4,9 @@ import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
 import { sendGroupMms } from '../../messages/idempotent-send.ts';
 import { renderGroupMessage, renderRecipientMessage } from '../../messages/render.ts';
 import { renderInboundMessage } from '../../messages/render-inbound.ts';
+import { isUuid } from '../../validation/ids.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
-
-import { UUID } from '../uuid.ts';
-
 export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v2/messages/group_mms', async (request, reply) => {
     const body = parseWithTelnyxErrors(groupMmsRequestSchema, request.body);
@@ -21,7 +19,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: { id: string } }>('/v2/messages/:id', async (request) => {
     const { id } = request.params;
-    if (!UUID.test(id)) throw apiError('10005');
+    if (!isUuid(id)) throw apiError('10005');
     const group = await ctx.store.messages.getForOrganization(request.organizationId, id);
     if (group?.message.direction === 'inbound') {
       return { data: renderInboundMessage(group.message, group.recipients) };
@@ -37,7 +35,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: { id: string } }>('/v2/messages/group/:id', async (request) => {
     const { id } = request.params;
-    const group = UUID.test(id)
+    const group = isUuid(id)
       ? await ctx.store.messages.getForOrganization(request.organizationId, id)
       : undefined;
     if (!group) throw apiError('10005');
@@ -47,7 +45,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** Every webhook event of a message (group id or recipient id) with each delivery attempt. */
   app.get<{ Params: { id: string } }>('/v2/messages/:id/webhook_deliveries', async (request) => {
     const { id } = request.params;
-    if (!UUID.test(id)) throw apiError('10005');
+    if (!isUuid(id)) throw apiError('10005');
     const group = await ctx.store.messages.getForOrganization(request.organizationId, id);
     const one = group
       ? undefined

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { apiError } from '../../errors/api-error.ts';
 import { updateMessagingSchema } from '../../tenants/number-schema.ts';
 import { renderPhoneNumber } from '../../tenants/render-number.ts';
+import { isNumberIdOrE164, isUuid } from '../../validation/ids.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
 import { pageMeta, readPage } from '../pagination.ts';
@@ -10,7 +11,9 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { store } = ctx;
 
   const load = async (organizationId: string, idOrNumber: string) => {
-    const number = await store.numbers.findByIdOrNumber(organizationId, idOrNumber);
+    const number = isNumberIdOrE164(idOrNumber)
+      ? await store.numbers.findByIdOrNumber(organizationId, idOrNumber)
+      : undefined;
     if (!number) throw apiError('10005');
     return number;
   };
@@ -39,7 +42,9 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
       let profileId = number.messaging_profile_id;
       if (body.messaging_profile_id === '') profileId = null;
       else if (body.messaging_profile_id) {
-        const profile = await tx.profiles.get(request.organizationId, body.messaging_profile_id, 'SHARE');
+        const profile = isUuid(body.messaging_profile_id)
+          ? await tx.profiles.get(request.organizationId, body.messaging_profile_id, 'SHARE')
+          : undefined;
         if (!profile) {
           throw apiError('10005', {
             pointer: '/messaging_profile_id',

@@ -6,6 +6,7 @@ import { createProfileSchema, updateProfileSchema } from '../../profiles/profile
 import { renderProfile } from '../../profiles/render.ts';
 import type { ProfileData } from '../../store/records.ts';
 import { renderPhoneNumber } from '../../tenants/render-number.ts';
+import { isUuid } from '../../validation/ids.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
 import { pageMeta, readPage } from '../pagination.ts';
@@ -16,7 +17,7 @@ export function profileRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { store } = ctx;
 
   const load = async (organizationId: string, id: string) => {
-    const profile = await store.profiles.get(organizationId, id);
+    const profile = isUuid(id) ? await store.profiles.get(organizationId, id) : undefined;
     if (!profile) throw apiError('10005');
     return profile;
   };

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadMigrations } from '../migrations/load-migrations.ts';
+import { ensurePrivateDir, ensurePrivateFile, tightenExistingFiles } from '../private-files.ts';
 import type { SqlDriver, SqlExecutor } from '../sql/driver.ts';
 import { createGroupCommitter } from './group-commit.ts';
 import { Mutex } from './mutex.ts';
@@ -50,7 +50,13 @@ function syncExecutor(statements: StatementCache): SqlExecutor {
  * an async transaction never sees another's statements, and grouped into shared commits.
  */
 export function openSqlite(file: string): SqlDriver {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    ensurePrivateDir(path.dirname(file));
+    // Created 0600 before SQLite opens it: SQLite would create it 0644 (less the umask), and gives
+    // the WAL and shared-memory files the database file's mode.
+    ensurePrivateFile(file);
+    tightenExistingFiles([`${file}-wal`, `${file}-shm`, `${file}-journal`]);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
