@@ -232,7 +232,7 @@ describe('messaging profile limits', () => {
       `{"name":"deep-extra","whitelisted_destinations":["US"],"number_pool_settings":${pool}}`,
     );
     assert.equal(created.status, 200, created.text.slice(0, 500));
-    assert.deepEqual((created.json.data as Record<string, unknown>).number_pool_settings, {
+    assert.deepEqual((created.json.data as unknown as Record<string, unknown>).number_pool_settings, {
       toll_free_weight: 1,
       long_code_weight: 2,
       skip_unhealthy: true,
