@@ -14,7 +14,7 @@ import type { WorkerPool } from './queue/worker-pool.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { createAuthenticator } from './tenants/api-keys.ts';
-import { bootstrapSandbox, type SandboxInfo, sandboxBanner } from './tenants/bootstrap.ts';
+import { bootstrapSandbox, type SandboxInfo } from './tenants/bootstrap.ts';
 import { ensureSigningKey } from './webhooks/signing-key-store.ts';
 
 export interface Gateway {
@@ -70,8 +70,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     url = address;
   }
 
-  logger.info({ publicKey: signingKey.publicKey, url, roles: config.roles }, 'gateway started');
-  if (sandbox && url) logger.info(`\n${sandboxBanner(sandbox, url)}`);
+  logger.info(
+    { publicKey: signingKey.publicKey, url, roles: config.roles, sandbox: config.sandbox },
+    'gateway started',
+  );
+  if (config.sandbox) {
+    logger.info(
+      'sandbox mode: webhooks and media may go to loopback addresses (SANDBOX=false to refuse them)',
+    );
+  }
 
   let closed = false;
   return {

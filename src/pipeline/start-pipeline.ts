@@ -20,6 +20,13 @@ import { createSigner, type SigningKeyPair } from '../webhooks/signing.ts';
 import { applyReportHandler } from './apply-report.ts';
 import { sendMessageHandler } from './send-message.ts';
 
+/** Loopback, which a sandbox may reach: the developer's own webhook receiver and media server. */
+export const SANDBOX_ALLOW_CIDRS = ['127.0.0.0/8', '::1/128'];
+
+export function outboundAllowList(config: Config): string[] {
+  return config.sandbox ? [...config.outboundAllowCidrs, ...SANDBOX_ALLOW_CIDRS] : config.outboundAllowCidrs;
+}
+
 /** The worker role: media, carrier submits, delivery reports and webhooks, all run from the database. */
 export function startPipeline(
   config: Config,
@@ -28,7 +35,7 @@ export function startPipeline(
   logger: Logger,
 ): WorkerPool {
   const dispatcher = createOutboundDispatcher({
-    allowCidrs: config.outboundAllowCidrs,
+    allowCidrs: outboundAllowList(config),
     connectTimeoutMs: 5_000,
   });
   const mediaStore = createFileMediaStore(path.join(config.dataDir, 'media'));
@@ -57,15 +64,18 @@ export function startPipeline(
         connectorFor: async () => connector,
         mediaStore,
         carrierRetry: scale(CARRIER_RETRY_SCHEDULE),
-        fetchMedia: (urls) =>
-          fetchMessageMedia(urls, {
+        fetchMedia: async (urls) => {
+          const fetched = await fetchMessageMedia(urls, {
             store: mediaStore,
             dispatcher,
             headersTimeoutMs: 10_000,
             bodyTimeoutMs: 10_000,
             totalTimeoutMs: 30_000,
             maxRedirects: 5,
-          }),
+          });
+          if (!fetched.ok) logger.warn({ urls, reason: fetched.error.detail }, 'media refused');
+          return fetched;
+        },
       }),
       applyReportHandler({ store, unmatchedRetry: UNMATCHED_REPORT_RETRY_SCHEDULE }),
       deliverWebhookHandler({
@@ -74,6 +84,7 @@ export function startPipeline(
         dispatcher,
         timeoutMs: config.webhookTimeoutMs,
         schedule: scale(WEBHOOK_RETRY_SCHEDULE),
+        logger,
       }),
     ],
   });

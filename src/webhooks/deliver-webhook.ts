@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { WEBHOOK_QUEUE } from '../pipeline/emit-event.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
@@ -14,6 +15,8 @@ export interface DeliverWebhookDeps {
   dispatcher: Dispatcher;
   timeoutMs: number;
   schedule: RetrySchedule;
+  /** Warned when a URL is retired (refused by the outbound guard, or 410). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -68,6 +71,11 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           break;
         }
         if (result.outcome === 'gone') target.gone = true;
+        if (result.outcome === 'gone')
+          deps.logger?.warn(
+            { eventId: event.id, url: target.url, reason: result.error ?? `HTTP ${result.statusCode}` },
+            'webhook URL retired',
+          );
         if (result.retryAfterMs !== null) retryAfterMs = Math.max(retryAfterMs ?? 0, result.retryAfterMs);
       }
 
