@@ -1,36 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.ts';
 import { parseE164 } from '../numbers/e164.ts';
-import { openStore } from '../store/open-store.ts';
-import type { Store } from '../store/store.ts';
 import { issueApiKey } from '../tenants/api-keys.ts';
 import { createOrganization } from '../tenants/organizations.ts';
 import { ensureSigningKey } from '../webhooks/signing-key-store.ts';
-
-class CliError extends Error {}
-
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-function output(json: boolean, data: Record<string, unknown>, human: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
-}
-
-function run(action: () => Promise<void>) {
-  return () =>
-    action().catch((err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    });
-}
+import { CliError, output, run, table, withStore } from './command-kit.ts';
 
 /** Operator commands that change tenants directly in the database. */
 export function registerAdminCommands(program: Command): void {
@@ -50,9 +24,25 @@ export function registerAdminCommands(program: Command): void {
       })(),
     );
 
+  orgs
+    .command('list')
+    .description('list organizations')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (opts: { json?: boolean }) => {
+        const list = await withStore((store) => store.organizations.list());
+        output(
+          Boolean(opts.json),
+          { organizations: list },
+          table(list.map((o) => [o.id, o.name, o.created_at])),
+        );
+      }),
+    );
+
   const keys = program.command('keys').description('manage API keys');
   keys
     .command('create')
+    .description('issue another API key for an organization (shown once)')
     .requiredOption('--org <id>', 'organization id')
     .option('--json', 'print JSON')
     .action((opts: { org: string; json?: boolean }) =>
@@ -65,9 +55,26 @@ export function registerAdminCommands(program: Command): void {
       })(),
     );
 
+  keys
+    .command('list')
+    .description("list an organization's API keys: ids and creation times, never the secrets")
+    .requiredOption('--org <id>', 'organization id')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (opts: { org: string; json?: boolean }) => {
+        const list = await withStore((store) => store.apiKeys.listForOrganization(opts.org));
+        output(
+          Boolean(opts.json),
+          { api_keys: list },
+          table(list.map((k) => [k.id, k.created_at, k.revoked_at ? `revoked ${k.revoked_at}` : 'active'])),
+        );
+      }),
+    );
+
   const numbers = program.command('numbers').description('manage phone numbers');
   numbers
     .command('add <numbers...>')
+    .description('register sender numbers for an organization, optionally attached to a messaging profile')
     .requiredOption('--org <id>', 'organization id')
     .option('--profile <id>', 'messaging profile to attach the numbers to')
     .option('--json', 'print JSON')
@@ -105,6 +112,27 @@ export function registerAdminCommands(program: Command): void {
           added.map((n) => `${n.phone_number} ${n.id}`).join('\n'),
         );
       })(),
+    );
+
+  numbers
+    .command('list')
+    .description("list an organization's numbers and their messaging profiles")
+    .requiredOption('--org <id>', 'organization id')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (opts: { org: string; json?: boolean }) => {
+        const list = await withStore((store) => store.numbers.listForOrganization(opts.org));
+        const rows = list.map((n) => ({
+          id: n.id,
+          phone_number: n.phone_number,
+          messaging_profile_id: n.messaging_profile_id,
+        }));
+        output(
+          Boolean(opts.json),
+          { numbers: rows },
+          table(rows.map((n) => [n.phone_number, n.id, n.messaging_profile_id])),
+        );
+      }),
     );
 
   program

@@ -38,6 +38,18 @@ export interface RecipientChange {
   completed_at?: string | null;
 }
 
+/** A recipient's status as of its last change, for following activity (`mms-gateway tail`). */
+export interface RecipientActivity {
+  recipient_id: string;
+  message_id: string;
+  organization_id: string;
+  from_number: string;
+  phone_number: string;
+  status: RecipientRecord['status'];
+  errors: TelnyxErrorRecord[];
+  updated_at: string;
+}
+
 export function messagesRepo(db: SqlExecutor) {
   const loadRecipients = async (messageId: string) =>
     (
@@ -148,6 +160,21 @@ export function messagesRepo(db: SqlExecutor) {
       await db.run('UPDATE messages SET media = ? WHERE id = ?', [JSON.stringify(media), messageId]);
     },
 
+    /** Recipients changed after the cursor (updated_at, then id), oldest first. */
+    async activityAfter(
+      cursor: { updatedAt: string; id: string },
+      limit: number,
+    ): Promise<RecipientActivity[]> {
+      const rows = await db.all<Omit<RecipientActivity, 'errors'> & { errors: string }>(
+        `SELECT r.id AS recipient_id, r.message_id, m.organization_id, m.from_number, r.phone_number, r.status,
+           r.errors, r.updated_at
+         FROM message_recipients r JOIN messages m ON m.id = r.message_id
+         WHERE r.updated_at > ? OR (r.updated_at = ? AND r.id > ?)
+         ORDER BY r.updated_at, r.id LIMIT ?`,
+        [cursor.updatedAt, cursor.updatedAt, cursor.id, limit],
+      );
+      return rows.map((r) => ({ ...r, errors: parseJson<TelnyxErrorRecord[]>(r.errors, []) }));
+    },
     /**
      * Moves a recipient to a new status, only from one of `fromStatuses` (so a late or repeated
      * event cannot move a final status back). Returns whether it changed.

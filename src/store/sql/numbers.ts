@@ -26,6 +26,13 @@ export function numbersRepo(db: SqlExecutor) {
       );
       return changed > 0;
     },
+    async listForOrganization(organizationId: string): Promise<PhoneNumber[]> {
+      const rows = await db.all<Row>(
+        'SELECT * FROM phone_numbers WHERE organization_id = ? ORDER BY phone_number',
+        [organizationId],
+      );
+      return rows.map(fromRow);
+    },
     async findByIdOrNumber(organizationId: string, idOrNumber: string): Promise<PhoneNumber | undefined> {
       const row = await db.get<Row>(
         'SELECT * FROM phone_numbers WHERE organization_id = ? AND (id = ? OR phone_number = ?)',
