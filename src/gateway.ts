@@ -44,6 +44,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     : null;
   const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
 
+  let closed = false;
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   if (config.roles.includes('api')) {
@@ -55,6 +56,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         publicKey: async () => signingKey.publicKey,
         media: createFileMediaStore(path.join(config.dataDir, 'media')),
+        workersRunning: () => (workers ? !closed : null),
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),
@@ -80,7 +82,6 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     );
   }
 
-  let closed = false;
   return {
     store,
     workers,

@@ -5,6 +5,7 @@ import type { ApiContext } from './context.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 
@@ -43,6 +44,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   }
 
   app.get('/health', async () => ({ status: 'ok' }));
+  operationsRoutes(app, ctx);
   app.get('/v2/public_key', async () => ({ data: { public_key: await ctx.publicKey() } }));
 
   mediaRoutes(app, ctx.media);

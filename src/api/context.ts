@@ -15,4 +15,6 @@ export interface ApiContext {
   publicKey(): Promise<string>;
   /** Content-addressed media the gateway stores and serves at `/media/<sha256>`. */
   media: MediaStore;
+  /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
+  workersRunning(): boolean | null;
 }

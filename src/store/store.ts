@@ -2,6 +2,7 @@ import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
+import { operationsRepo } from './sql/operations.ts';
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
 import { profilesRepo } from './sql/profiles.ts';
 import { signingKeysRepo } from './sql/signing-keys.ts';
@@ -18,6 +19,7 @@ const REPOS = {
   webhooks: (db: SqlExecutor) => webhooksRepo(db),
   simulator: (db: SqlExecutor) => simulatorSubmissionsRepo(db),
   signingKeys: (db: SqlExecutor) => signingKeysRepo(db),
+  operations: (db: SqlExecutor, dialect: Dialect) => operationsRepo(db, dialect),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { webhookAttempts, webhookLatency } from '../metrics/metrics.ts';
 import { WEBHOOK_QUEUE } from '../pipeline/emit-event.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
@@ -55,6 +56,8 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           dispatcher: deps.dispatcher,
           timeoutMs: deps.timeoutMs,
         });
+        webhookAttempts.inc({ outcome: result.outcome });
+        webhookLatency.observe({ outcome: result.outcome }, result.durationMs / 1000);
         attempts.push({
           event_id: event.id,
           attempt: round,

@@ -3,6 +3,7 @@ import { apiError } from '../../errors/api-error.ts';
 import { createGroupMms } from '../../messages/create-group-mms.ts';
 import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
 import { renderGroupMessage, renderRecipientMessage } from '../../messages/render.ts';
+import { acceptedMessages } from '../../metrics/metrics.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
 
@@ -11,7 +12,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v2/messages/group_mms', async (request) => {
     const body = parseWithTelnyxErrors(groupMmsRequestSchema, request.body);
-    return { data: await createGroupMms(ctx.send, request.organizationId, body) };
+    const data = await createGroupMms(ctx.send, request.organizationId, body);
+    acceptedMessages.inc();
+    return { data };
   });
 
   app.get<{ Params: { id: string } }>('/v2/messages/:id', async (request) => {

@@ -1,3 +1,4 @@
+import { statusTransitions } from '../../metrics/metrics.ts';
 import type { MediaItem, MessageRecord, Money, RecipientRecord, TelnyxErrorRecord } from '../records.ts';
 import type { SqlExecutor } from './driver.ts';
 import { parseJson } from './json.ts';
@@ -209,6 +210,8 @@ export function messagesRepo(db: SqlExecutor) {
         `UPDATE message_recipients SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders})`,
         [...params, recipientId, ...fromStatuses],
       );
+      // Counted at the UPDATE: a transaction rolled back afterwards still counts (rare; a retry).
+      if (changed > 0) statusTransitions.inc({ status: change.status });
       return changed > 0;
     },
   };
