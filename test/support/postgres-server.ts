@@ -11,6 +11,8 @@ export interface PostgresServer {
   readonly port: number;
   /** The postmaster's process id (for CPU accounting in benchmarks). */
   readonly pid: number;
+  /** The cluster's data directory (removed on stop). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startPostgresServer(opts: { durable?: boolean } = {}): Pro
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
+    dataDir,
     pid: Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop() {
       stopped ??= (async () => {
