@@ -123,7 +123,18 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         if (delay !== null) {
           // Never later than valid_until: the run at that moment expires the message on time.
           const runAt = Math.min(Date.now() + delay, Date.parse(message.valid_until));
-          return control.retryAt(runAt, `${result.error.code} ${result.error.title}`);
+          // The carrier's error shows on each waiting recipient (still `sending`) until the retry.
+          return control.retryAt(runAt, `${result.error.code} ${result.error.title}`, async (tx) => {
+            const at = new Date().toISOString();
+            for (const r of pending) {
+              await tx.messages.transitionRecipient(
+                r.id,
+                ['sending'],
+                { status: 'sending', errors: toErrors(result.error) },
+                at,
+              );
+            }
+          });
         }
         return control.complete(async (tx) => {
           await finalizeRecipients(
@@ -159,6 +170,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           }
           const change = {
             status: 'sent' as const,
+            errors: [],
             carrier_message_id: outcome.carrierMessageId,
             sent_at: at,
           };

@@ -103,8 +103,9 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         });
       }
       const last = attempts.at(-1);
+      const runAt = Date.now() + delay;
       return control.retryAt(
-        Date.now() + delay,
+        runAt,
         `webhook not delivered: ${last?.error ?? last?.status_code}`,
         async (tx) => {
           await saveAttempts(tx);
@@ -114,6 +115,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
             attempts: round,
             delivered_to: null,
             completed_at: null,
+            next_attempt_at: new Date(runAt).toISOString(),
           });
         },
       );

@@ -64,6 +64,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
           delivered_to: e.delivered_to,
           occurred_at: e.occurred_at,
           finished_at: e.completed_at,
+          next_attempt_at: e.status === 'pending' ? (e.next_attempt_at ?? null) : null,
           urls: e.urls,
           attempts: attempts.filter((a) => a.event_id === e.id).map(({ event_id: _e, id: _i, ...a }) => a),
         })),

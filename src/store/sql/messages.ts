@@ -211,7 +211,8 @@ export function messagesRepo(db: SqlExecutor) {
         [...params, recipientId, ...fromStatuses],
       );
       // Counted at the UPDATE: a transaction rolled back afterwards still counts (rare; a retry).
-      if (changed > 0) statusTransitions.inc({ status: change.status });
+      if (changed > 0 && !fromStatuses.includes(change.status))
+        statusTransitions.inc({ status: change.status });
       return changed > 0;
     },
   };
