@@ -138,7 +138,11 @@ describe('operator CLI', () => {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     try {
-      await waitFor(() => err.includes('following'));
+      // A CLI process starts slowly on a loaded machine.
+      await waitFor(() => err.includes('following'), {
+        timeoutMs: 120_000,
+        description: `tail started: ${err}`,
+      });
       const sent = JSON.parse(
         (
           await cli(
@@ -155,14 +159,17 @@ describe('operator CLI', () => {
           )
         ).stdout,
       );
-      const events = await waitFor(() => {
-        const lines = out
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l));
-        return lines.some((e) => e.event_type === 'message.finalized') && lines;
-      });
+      const events = await waitFor(
+        () => {
+          const lines = out
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l));
+          return lines.some((e) => e.event_type === 'message.finalized') && lines;
+        },
+        { timeoutMs: 60_000 },
+      );
       assert.ok(
         events.every((e: { message_id: string }) => e.message_id === sent.id),
         'the filter keeps only this number',
