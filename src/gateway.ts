@@ -19,7 +19,7 @@ import { openStore } from './store/open-store.ts';
 import { ensurePrivateDir } from './store/private-files.ts';
 import type { Store } from './store/store.ts';
 import { createAuthenticator } from './tenants/api-keys.ts';
-import { bootstrapSandbox, type SandboxInfo, sandboxBanner } from './tenants/bootstrap.ts';
+import { bootstrapSandbox, type SandboxInfo } from './tenants/bootstrap.ts';
 import { createRateLimiter } from './tenants/rate-limiter.ts';
 import { ensureOrganizationSigningKeys } from './webhooks/organization-signing-keys.ts';
 
@@ -61,6 +61,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     : null;
   const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
 
+  let closed = false;
   let app: FastifyInstance | null = null;
   let url: string | null = null;
   if (config.roles.includes('api')) {
@@ -90,6 +91,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
             receiveMessage({ store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}` }, message),
           onWork: () => workers?.wake(),
         },
+        workersRunning: () => (workers ? !closed : null),
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),
@@ -106,10 +108,13 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     if (!config.publicUrl) baseUrl = address;
   }
 
-  logger.info({ url, roles: config.roles }, 'gateway started');
-  if (sandbox && url) logger.info(`\n${sandboxBanner(sandbox, url)}`);
+  logger.info({ url, roles: config.roles, sandbox: config.sandbox }, 'gateway started');
+  if (config.sandbox) {
+    logger.info(
+      'sandbox mode: webhooks and media may go to loopback addresses (SANDBOX=false to refuse them)',
+    );
+  }
 
-  let closed = false;
   return {
     store,
     workers,

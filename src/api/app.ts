@@ -11,6 +11,7 @@ import { mediaRoutes } from './routes/media.ts';
 import { messageListRoutes } from './routes/message-list.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { mm7Routes } from './routes/mm7.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { publicKeyRoutes } from './routes/public-key.ts';
@@ -68,6 +69,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   }
 
   app.get('/health', async () => ({ status: 'ok' }));
+  operationsRoutes(app, ctx);
 
   mediaRoutes(app, ctx.media);
   docsRoutes(app);

@@ -22,4 +22,6 @@ export interface ApiContext {
   publicUrl: string | undefined;
   /** The MM7 receiver at `/mm7/<connector>`; absent: not served. */
   mm7?: Mm7RouteDeps;
+  /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
+  workersRunning(): boolean | null;
 }

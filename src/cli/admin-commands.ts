@@ -1,37 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.ts';
 import { parseE164 } from '../numbers/e164.ts';
-import { openStore } from '../store/open-store.ts';
-import type { Store } from '../store/store.ts';
 import { issueApiKey } from '../tenants/api-keys.ts';
 import { createOrganization } from '../tenants/organizations.ts';
 import { publishedSigningKeys } from '../webhooks/organization-signing-keys.ts';
+import { CliError, output, run, table, withStore } from './command-kit.ts';
 import { registerKeyLifecycleCommands } from './key-commands.ts';
-
-export class CliError extends Error {}
-
-export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-export function output(json: boolean, data: Record<string, unknown>, human: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
-}
-
-export function run(action: () => Promise<void>) {
-  return () =>
-    action().catch((err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    });
-}
 
 /** Operator commands that change tenants directly in the database. */
 export function registerAdminCommands(program: Command): void {
@@ -51,9 +25,25 @@ export function registerAdminCommands(program: Command): void {
       })(),
     );
 
+  orgs
+    .command('list')
+    .description('list organizations')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (opts: { json?: boolean }) => {
+        const list = await withStore((store) => store.organizations.list());
+        output(
+          Boolean(opts.json),
+          { organizations: list },
+          table(list.map((o) => [o.id, o.name, o.created_at])),
+        );
+      }),
+    );
+
   const keys = program.command('keys').description('manage API keys');
   keys
     .command('create')
+    .description('issue another API key for an organization (shown once)')
     .requiredOption('--org <id>', 'organization id')
     .option('--json', 'print JSON')
     .action((opts: { org: string; json?: boolean }) =>
@@ -70,6 +60,7 @@ export function registerAdminCommands(program: Command): void {
   const numbers = program.command('numbers').description('manage phone numbers');
   numbers
     .command('add <numbers...>')
+    .description('register sender numbers for an organization, optionally attached to a messaging profile')
     .requiredOption('--org <id>', 'organization id')
     .option('--profile <id>', 'messaging profile to attach the numbers to')
     .option('--json', 'print JSON')
@@ -107,6 +98,30 @@ export function registerAdminCommands(program: Command): void {
           added.map((n) => `${n.phone_number} ${n.id}`).join('\n'),
         );
       })(),
+    );
+
+  numbers
+    .command('list')
+    .description("list an organization's numbers and their messaging profiles")
+    .requiredOption('--org <id>', 'organization id')
+    .option('--json', 'print JSON')
+    .action(
+      run(async (opts: { org: string; json?: boolean }) => {
+        const list = await withStore(
+          async (store) =>
+            (await store.numbers.listForOrganization(opts.org, { number: 1, size: 1_000_000 })).items,
+        );
+        const rows = list.map((n) => ({
+          id: n.id,
+          phone_number: n.phone_number,
+          messaging_profile_id: n.messaging_profile_id,
+        }));
+        output(
+          Boolean(opts.json),
+          { numbers: rows },
+          table(rows.map((n) => [n.phone_number, n.id, n.messaging_profile_id])),
+        );
+      }),
     );
 
   program

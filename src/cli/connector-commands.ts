@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkConnectorSettings, redactSettings } from '../carriers/connector-settings.ts';
 import { loadConfig } from '../config/config.ts';
 import type { ConnectorRecord } from '../store/records.ts';
-import { CliError, output, run, withStore } from './admin-commands.ts';
+import { CliError, output, run, withStore } from './command-kit.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { rotateSigningKey } from '../webhooks/organization-signing-keys.ts';
-import { CliError, output, run, withStore } from './admin-commands.ts';
+import { CliError, output, run, withStore } from './command-kit.ts';
 
 /** `keys list`, `keys revoke`, `keys rotate-signing`: the lifecycle of API keys and signing keys. */
 export function registerKeyLifecycleCommands(keys: Command): void {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import { startGateway } from '../gateway.ts';
+import { sandboxBanner } from '../tenants/bootstrap.ts';
 import { createLogger } from './logger.ts';
 
 export function registerServe(program: Command): void {
@@ -11,6 +12,13 @@ export function registerServe(program: Command): void {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
       const gateway = await startGateway(config, logger);
+      if (gateway.sandbox && gateway.url) {
+        const dashboard = gateway.app?.hasRoute({ method: 'GET', url: '/dashboard' });
+        const banner = sandboxBanner(gateway.sandbox, gateway.url, {
+          dashboardUrl: dashboard ? `${gateway.url}/dashboard` : null,
+        });
+        process.stdout.write(`\n${banner}\n`);
+      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -1,19 +1,23 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseCidrList } from '../net/cidr.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const cidrList = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .refine((list) => list.every((c) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(c)), 'expected comma-separated CIDRs');
+/** Comma-separated CIDRs; a bare address is one host (`127.0.0.1` = `127.0.0.1/32`). */
+const cidrList = z.string().transform((s, ctx) => {
+  try {
+    return parseCidrList(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `expected comma-separated CIDRs (${(err as Error).message})` });
+    return z.NEVER;
+  }
+});
+
+/** A number setting; the message quotes what was typed, not NaN. */
+const num = () => z.coerce.number({ error: 'expected a number' });
 
 const roles = z
   .string()
@@ -22,7 +26,7 @@ const roles = z
 
 /** Every setting the gateway reads, with its environment variable name and default. */
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: num().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
@@ -34,36 +38,35 @@ const envSchema = z.object({
   BOOTSTRAP: bool.default(true),
   SANDBOX: bool.optional(),
   SHOW_ALLOWLISTED_RESPONSE_BODIES: bool.default(false),
-  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
-  QUEUE_LIFETIME_SECONDS: z.coerce
-    .number()
+  HTTP_HEADERS_TIMEOUT_MS: num().int().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: num().int().min(100).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: num().int().min(100).default(10_000),
+  BODY_LIMIT_BYTES: num().int().min(1024).default(1_048_576),
+  QUEUE_LIFETIME_SECONDS: num()
     .int()
     .min(1)
     .default(4 * 3600),
   PREFIX_TABLE_FILE: z.string().optional(),
   RATE_TABLE_FILE: z.string().optional(),
   OUTBOUND_ALLOW_CIDRS: cidrList.default([]),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
-  WORKER_POLL_MS: z.coerce.number().int().min(5).default(250),
-  JOB_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
-  SIMULATOR_REPORT_DELAY_MS: z.coerce.number().int().min(0).default(1000),
-  SIMULATOR_SLOW_REPORT_DELAY_MS: z.coerce.number().int().min(0).default(5000),
-  SIMULATOR_CARRIER_DOWN_ATTEMPTS: z.coerce.number().int().min(0).default(2),
-  MEDIA_FETCH_BUDGET_MS: z.coerce.number().int().min(100).default(30_000),
-  MEDIA_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(10).default(4),
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-  RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
-  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
-  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(1),
-  RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(200),
-  RATE_LIMIT_PER_ORG: z.coerce.number().int().min(0).default(400),
-  AUTH_FAILURES_PER_IP_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+  WORKER_CONCURRENCY: num().int().min(1).max(1000).default(32),
+  WORKER_POLL_MS: num().int().min(5).default(250),
+  JOB_LEASE_MS: num().int().min(100).default(60_000),
+  SHUTDOWN_GRACE_MS: num().int().min(0).default(10_000),
+  SIMULATOR_REPORT_DELAY_MS: num().int().min(0).default(1000),
+  SIMULATOR_SLOW_REPORT_DELAY_MS: num().int().min(0).default(5000),
+  SIMULATOR_CARRIER_DOWN_ATTEMPTS: num().int().min(0).default(2),
+  MEDIA_FETCH_BUDGET_MS: num().int().min(100).default(30_000),
+  MEDIA_FETCH_CONCURRENCY: num().int().min(1).max(10).default(4),
+  WEBHOOK_TIMEOUT_MS: num().int().min(100).default(10_000),
+  RETRY_SCALE: num().positive().max(1).default(1),
+  API_KEY_CACHE_TTL_MS: num().int().min(0).max(300_000).default(5000),
+  RATE_LIMIT_WINDOW_SECONDS: num().int().min(1).max(86_400).default(1),
+  RATE_LIMIT_PER_KEY: num().int().min(0).default(200),
+  RATE_LIMIT_PER_ORG: num().int().min(0).default(400),
+  AUTH_FAILURES_PER_IP_PER_MINUTE: num().int().min(0).default(100),
   DEFAULT_CONNECTOR: z.string().min(1).default('simulator'),
-  CONNECTOR_CACHE_MS: z.coerce.number().int().min(0).default(2000),
+  CONNECTOR_CACHE_MS: num().int().min(0).default(2000),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
@@ -130,7 +133,13 @@ export class ConfigError extends Error {}
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => {
+      const name = i.path.join('.');
+      const typed = env[name];
+      return typed === undefined
+        ? `  ${name}: ${i.message}`
+        : `  ${name}=${JSON.stringify(typed)}: ${i.message}`;
+    });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;

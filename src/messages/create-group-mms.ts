@@ -71,7 +71,9 @@ export async function createGroupMms(
       : [
           telnyxError('40309', {
             pointer: `/to/${i}`,
-            detail: `The region ${info.country_code ?? 'unknown'} for the destination ${phone} is not included in the messaging profile's whitelisted destinations.`,
+            detail: info.country_code
+              ? `The region ${info.country_code} for the destination ${phone} is not included in the messaging profile's whitelisted destinations.`
+              : `The destination ${phone} is in an unknown region, which the messaging profile's whitelisted destinations do not include.`,
           }),
         ],
   );

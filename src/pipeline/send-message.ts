@@ -3,6 +3,7 @@ import { ERRORS } from '../errors/catalogue.ts';
 import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { SEND_QUEUE } from '../messages/create-group-mms.ts';
+import { carrierSubmitLatency } from '../metrics/metrics.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
@@ -96,6 +97,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       const sending: MessageRecord = { ...message, media };
 
       const connector = await deps.connectorFor(message);
+      const timer = carrierSubmitLatency.startTimer({ connector: connector.name });
       const result = await connector.submit({
         idempotencyKey: message.id,
         messageId: message.id,
@@ -112,6 +114,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         })),
         attempt: control.job.attempts,
       });
+      timer({ ok: String(result.ok) });
 
       if (!result.ok) {
         const delay = result.retryable
@@ -120,7 +123,18 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         if (delay !== null) {
           // Never later than valid_until: the run at that moment expires the message on time.
           const runAt = Math.min(Date.now() + delay, Date.parse(message.valid_until));
-          return control.retryAt(runAt, `${result.error.code} ${result.error.title}`);
+          // The carrier's error shows on each waiting recipient (still `sending`) until the retry.
+          return control.retryAt(runAt, `${result.error.code} ${result.error.title}`, async (tx) => {
+            const at = new Date().toISOString();
+            for (const r of pending) {
+              await tx.messages.transitionRecipient(
+                r.id,
+                ['sending'],
+                { status: 'sending', errors: toErrors(result.error) },
+                at,
+              );
+            }
+          });
         }
         return control.complete(async (tx) => {
           await finalizeRecipients(
@@ -156,6 +170,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           }
           const change = {
             status: 'sent' as const,
+            errors: [],
             carrier_message_id: outcome.carrierMessageId,
             sent_at: at,
           };

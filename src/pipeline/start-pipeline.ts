@@ -22,11 +22,18 @@ import { createSignerLookup } from '../webhooks/organization-signing-keys.ts';
 import { applyReportHandler } from './apply-report.ts';
 import { sendMessageHandler } from './send-message.ts';
 
+/** Loopback, which a sandbox may reach: the developer's own webhook receiver and media server. */
+export const SANDBOX_ALLOW_CIDRS = ['127.0.0.0/8', '::1/128'];
+
+export function outboundAllowList(config: Config): string[] {
+  return config.sandbox ? [...config.outboundAllowCidrs, ...SANDBOX_ALLOW_CIDRS] : config.outboundAllowCidrs;
+}
+
 /** The worker role: media, carrier submits, delivery reports and webhooks, all run from the database. */
 export function startPipeline(config: Config, store: Store, logger: Logger): WorkerPool {
   const internalOrigins = createInternalOrigins();
   const dispatcher = createOutboundDispatcher({
-    allowCidrs: config.outboundAllowCidrs,
+    allowCidrs: outboundAllowList(config),
     connectTimeoutMs: 5_000,
     internalOrigins,
   });

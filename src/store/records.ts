@@ -144,6 +144,8 @@ export interface WebhookEventRecord {
   delivered_to: string | null;
   created_at: string;
   completed_at: string | null;
+  /** When the next round of a pending event is due, after a failed round. */
+  next_attempt_at?: string | null;
 }
 
 export interface WebhookAttemptRecord {

@@ -6,6 +6,7 @@ import { inboundReceiptsRepo } from './sql/inbound-receipts.ts';
 import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
+import { operationsRepo } from './sql/operations.ts';
 import { organizationSigningKeysRepo } from './sql/organization-signing-keys.ts';
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
 import { profilesRepo } from './sql/profiles.ts';
@@ -32,6 +33,7 @@ const REPOS = {
   connectors: (db: SqlExecutor) => connectorsRepo(db),
   routes: (db: SqlExecutor) => routesRepo(db),
   inboundReceipts: (db: SqlExecutor) => inboundReceiptsRepo(db),
+  operations: (db: SqlExecutor, dialect: Dialect) => operationsRepo(db, dialect),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

@@ -51,13 +51,36 @@ export async function bootstrapSandbox(store: Store): Promise<SandboxInfo | null
   });
 }
 
-export function sandboxBanner(info: SandboxInfo, baseUrl: string): string {
+/** Recipients the carrier simulator delivers (no magic failure number), for the banner's curl line. */
+export const SANDBOX_TRY_RECIPIENTS = ['+13125550100', '+13125550110'];
+
+export interface BannerOptions {
+  /** The dashboard's address, when this gateway serves one. */
+  dashboardUrl?: string | null;
+}
+
+/**
+ * The start-up banner for a person at a terminal: plain lines, printed to stdout whatever the log
+ * level and never into the log stream. The curl line pastes as is (one line, no escapes).
+ */
+export function sandboxBanner(info: SandboxInfo, baseUrl: string, opts: BannerOptions = {}): string {
+  const body = JSON.stringify({
+    from: info.numbers[0],
+    to: SANDBOX_TRY_RECIPIENTS,
+    text: 'Hello from mms-gateway',
+  });
   return [
-    'Sandbox ready. This API key is shown once; keep it:',
-    `  ${info.apiKey}`,
-    `Sender numbers: ${info.numbers.join(', ')} (messaging profile ${info.profileId})`,
+    'Sandbox ready. The API key is shown once; keep it.',
+    `  Organization:   ${info.organizationId}`,
+    `  API key:        ${info.apiKey}`,
+    `  Sender numbers: ${info.numbers.join(', ')}`,
+    `  Profile:        ${info.profileId}`,
+    ...(opts.dashboardUrl ? [`  Dashboard:      ${opts.dashboardUrl}`] : []),
+    '  Webhooks and media may go to loopback addresses (sandbox; SANDBOX=false for the strict guard).',
+    '',
     'Try it:',
-    `  curl -s ${baseUrl}/v2/messages/group_mms -H 'Authorization: Bearer ${info.apiKey}' -H 'Content-Type: application/json' \\`,
-    `    -d '{"from":"${info.numbers[0]}","to":["+13125550100","+13125550101"],"text":"Hello from mms-gateway"}'`,
+    `export KEY=${info.apiKey}`,
+    `curl -s ${baseUrl}/v2/messages/group_mms -H 'Authorization: Bearer ${info.apiKey}' -H 'Content-Type: application/json' -d '${body}'`,
+    '',
   ].join('\n');
 }

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { webhookAttempts, webhookLatency } from '../metrics/metrics.ts';
 import { WEBHOOK_QUEUE } from '../pipeline/emit-event.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
@@ -20,8 +22,11 @@ export interface DeliverWebhookDeps {
    * through OUTBOUND_ALLOW_CIDRS in production: its replies are the operator's business.
    */
   showResponseBody?: (url: string) => boolean;
-  /** Where the full detail of failed attempts goes (addresses included); tenants see a summary. */
-  logger?: { warn(details: object, message: string): void };
+  /**
+   * Where the full detail of failed attempts goes (addresses included; tenants see a summary), and
+   * a warning when a URL is retired (refused by the outbound guard, or 410).
+   */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -63,6 +68,8 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           dispatcher: deps.dispatcher,
           timeoutMs: deps.timeoutMs,
         });
+        webhookAttempts.inc({ outcome: result.outcome });
+        webhookLatency.observe({ outcome: result.outcome }, result.durationMs / 1000);
         if (result.operatorError !== null) {
           deps.logger?.warn(
             { eventId: event.id, url: target.url, outcome: result.outcome, cause: result.operatorError },
@@ -87,6 +94,11 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           break;
         }
         if (result.outcome === 'gone') target.gone = true;
+        if (result.outcome === 'gone')
+          deps.logger?.warn(
+            { eventId: event.id, url: target.url, reason: result.error ?? `HTTP ${result.statusCode}` },
+            'webhook URL retired',
+          );
         if (result.retryAfterMs !== null) retryAfterMs = Math.max(retryAfterMs ?? 0, result.retryAfterMs);
       }
 
@@ -111,8 +123,9 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         });
       }
       const last = attempts.at(-1);
+      const runAt = Date.now() + delay;
       return control.retryAt(
-        Date.now() + delay,
+        runAt,
         `webhook not delivered: ${last?.error ?? last?.status_code}`,
         async (tx) => {
           await saveAttempts(tx);
@@ -122,6 +135,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
             attempts: round,
             delivered_to: null,
             completed_at: null,
+            next_attempt_at: new Date(runAt).toISOString(),
           });
         },
       );

@@ -277,12 +277,13 @@ describe('admin CLI', { timeout: 300_000 }, () => {
     );
   });
 
-  test('serve with PORT=abc exits non-zero naming PORT', async () => {
+  test('serve with PORT=abc exits non-zero naming PORT and quoting the value', async () => {
     const dataDir = tempDir();
     const res = await runCli(['serve'], { DATA_DIR: dataDir, PORT: 'abc', HOST: '127.0.0.1', ROLES: 'api' });
     assert.notEqual(res.code, 0);
     assert.notEqual(res.code, null);
-    assert.match(res.stderr, /PORT/);
+    assert.match(res.stderr, /PORT="abc": expected a number/, 'quotes what was typed');
+    assert.doesNotMatch(res.stderr, /NaN/);
     assert.doesNotMatch(res.stdout, /Server listening/);
   });
 });

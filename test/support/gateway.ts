@@ -201,7 +201,7 @@ export async function addNumber(
 
 /**
  * Creates the database under `dataDir` and its sandbox without starting a server, so a child
- * gateway that logs below info level (and so never prints the banner) can still be called.
+ * gateway can be called without reading its banner.
  */
 export async function seedSandbox(dataDir: string): Promise<SandboxInfo> {
   const store = await openTestStore(dataDir);
@@ -273,7 +273,7 @@ export async function runCli(
 /**
  * Runs `serve` in a child process on 127.0.0.1. With PORT unset it listens on an ephemeral port and
  * the URL comes from Fastify's `Server listening at …` log line; when the log level hides that line,
- * a free port is picked here instead. Resolves once `/health` answers and, at info level, once the
+ * a free port is picked here instead. Resolves once `/health` answers, at info level once the
  * `gateway started` line and any sandbox banner have been read (so `apiKey` and
  * `apiKeyFromBanner(stdout())` are settled). A banner is expected when BOOTSTRAP is on and the store
  * has no organization yet (for SQLite: the file does not exist yet); with an explicit DATABASE_URL in
@@ -309,7 +309,8 @@ export async function spawnGateway(opts: {
   }
 
   const verbose = !QUIET_LEVELS.has(env.LOG_LEVEL!);
-  const bootstrap = verbose && ['true', '1', 'yes'].includes(env.BOOTSTRAP!);
+  // The banner goes to stdout whatever the log level.
+  const bootstrap = ['true', '1', 'yes'].includes(env.BOOTSTRAP!);
   const expectBanner =
     opts.expectBanner ??
     (bootstrap &&
@@ -407,8 +408,8 @@ export async function spawnGateway(opts: {
   return spawned;
 }
 
-/** The sandbox API key in the start-up banner a child gateway prints at info level on an empty database. */
-export const BANNER_API_KEY = /Sandbox ready\..*?(KEY[A-Za-z0-9_-]{20,})/;
+/** The sandbox API key in the start-up banner a child gateway prints (plain lines, any log level) on an empty database. */
+export const BANNER_API_KEY = /^ {2}API key: +(KEY[A-Za-z0-9_-]{20,})$/m;
 
 /** The sandbox API key from a child gateway's output, or null when it printed no banner. */
 export function apiKeyFromBanner(stdout: string): string | null {

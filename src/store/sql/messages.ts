@@ -1,3 +1,4 @@
+import { statusTransitions } from '../../metrics/metrics.ts';
 import type {
   ListCursor,
   MediaItem,
@@ -47,6 +48,18 @@ export interface RecipientChange {
   errors?: TelnyxErrorRecord[];
   sent_at?: string | null;
   completed_at?: string | null;
+}
+
+/** A recipient's status as of its last change, for following activity (`mms-gateway tail`). */
+export interface RecipientActivity {
+  recipient_id: string;
+  message_id: string;
+  organization_id: string;
+  from_number: string;
+  phone_number: string;
+  status: RecipientRecord['status'];
+  errors: TelnyxErrorRecord[];
+  updated_at: string;
 }
 
 export function messagesRepo(db: SqlExecutor) {
@@ -269,6 +282,21 @@ export function messagesRepo(db: SqlExecutor) {
       await db.run('UPDATE messages SET media = ? WHERE id = ?', [JSON.stringify(media), messageId]);
     },
 
+    /** Recipients changed after the cursor (updated_at, then id), oldest first. */
+    async activityAfter(
+      cursor: { updatedAt: string; id: string },
+      limit: number,
+    ): Promise<RecipientActivity[]> {
+      const rows = await db.all<Omit<RecipientActivity, 'errors'> & { errors: string }>(
+        `SELECT r.id AS recipient_id, r.message_id, m.organization_id, m.from_number, r.phone_number, r.status,
+           r.errors, r.updated_at
+         FROM message_recipients r JOIN messages m ON m.id = r.message_id
+         WHERE r.updated_at > ? OR (r.updated_at = ? AND r.id > ?)
+         ORDER BY r.updated_at, r.id LIMIT ?`,
+        [cursor.updatedAt, cursor.updatedAt, cursor.id, limit],
+      );
+      return rows.map((r) => ({ ...r, errors: parseJson<TelnyxErrorRecord[]>(r.errors, []) }));
+    },
     /**
      * Moves a recipient to a new status, only from one of `fromStatuses` (so a late or repeated
      * event cannot move a final status back). Returns whether it changed.
@@ -303,6 +331,9 @@ export function messagesRepo(db: SqlExecutor) {
         `UPDATE message_recipients SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders})`,
         [...params, recipientId, ...fromStatuses],
       );
+      // Counted at the UPDATE: a transaction rolled back afterwards still counts (rare; a retry).
+      if (changed > 0 && !fromStatuses.includes(change.status))
+        statusTransitions.inc({ status: change.status });
       return changed > 0;
     },
   };

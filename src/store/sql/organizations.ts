@@ -24,6 +24,9 @@ export function organizationsRepo(db: SqlExecutor, dialect: Dialect) {
     get(id: string): Promise<Organization | undefined> {
       return db.get<Organization>('SELECT id, name, created_at FROM organizations WHERE id = ?', [id]);
     },
+    list(): Promise<Organization[]> {
+      return db.all<Organization>('SELECT id, name, created_at FROM organizations ORDER BY created_at, id');
+    },
     async count(): Promise<number> {
       const row = await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM organizations');
       return Number(row?.n ?? 0);
@@ -39,6 +42,7 @@ export function apiKeysRepo(db: SqlExecutor) {
         [key.id, key.organization_id, key.key_hash, key.prefix, key.created_at, key.revoked_at],
       );
     },
+    /** Key ids and creation times of an organization, never the hashes. */
     findActiveByHash(hash: string): Promise<ApiKey | undefined> {
       return db.get<ApiKey>(
         'SELECT id, organization_id, key_hash, prefix, created_at, revoked_at, last_used_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL',

@@ -60,16 +60,19 @@ export function webhooksRepo(db: SqlExecutor) {
     },
     async updateEvent(
       id: string,
-      fields: Pick<WebhookEventRecord, 'urls' | 'status' | 'attempts' | 'delivered_to' | 'completed_at'>,
+      fields: Pick<WebhookEventRecord, 'urls' | 'status' | 'attempts' | 'delivered_to' | 'completed_at'> & {
+        next_attempt_at?: string | null;
+      },
     ): Promise<void> {
       await db.run(
-        'UPDATE webhook_events SET urls = ?, status = ?, attempts = ?, delivered_to = ?, completed_at = ? WHERE id = ?',
+        'UPDATE webhook_events SET urls = ?, status = ?, attempts = ?, delivered_to = ?, completed_at = ?, next_attempt_at = ? WHERE id = ?',
         [
           JSON.stringify(fields.urls),
           fields.status,
           fields.attempts,
           fields.delivered_to,
           fields.completed_at,
+          fields.next_attempt_at ?? null,
           id,
         ],
       );
