@@ -100,7 +100,7 @@ export async function createGroupMms(deps: SendDeps, organizationId: string, req
 
   await store.transaction(async (tx) => {
     await tx.messages.insert(message, recipients);
-    await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id } }, now.getTime());
+    await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id }, fairKey: organizationId });
   });
   deps.onQueued?.();
   return renderGroupMessage(message, recipients, deps.rates);

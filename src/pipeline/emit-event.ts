@@ -40,6 +40,10 @@ export async function emitRecipientEvent(
     created_at: now.toISOString(),
     completed_at: null,
   });
-  await tx.jobs.enqueue({ queue: WEBHOOK_QUEUE, payload: { eventId: id } }, now.getTime());
+  await tx.jobs.enqueue({
+    queue: WEBHOOK_QUEUE,
+    payload: { eventId: id },
+    fairKey: message.organization_id,
+  });
   return true;
 }

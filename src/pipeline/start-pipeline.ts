@@ -50,6 +50,7 @@ export function startPipeline(
     pollMs: config.worker.pollMs,
     leaseMs: config.worker.leaseMs,
     shutdownGraceMs: config.worker.shutdownGraceMs,
+    jobTimeoutMs: config.worker.jobTimeoutMs,
     crashSchedule: scale(CRASHED_JOB_RETRY_SCHEDULE),
     handlers: [
       sendMessageHandler({
