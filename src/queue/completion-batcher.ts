@@ -10,6 +10,11 @@ export interface CompletionBatcherOptions {
   /** …or when the oldest has waited this long. */
   maxDelayMs: number;
   /**
+   * Batches committing at once (default 1). Each runs its jobs' effects one after another on one
+   * connection; on PostgreSQL several connections can commit batches side by side.
+   */
+  maxInFlight?: number;
+  /**
    * Which of a batch's new jobs this worker takes at once (inserted leased to it, no claim); the
    * others are queued for any worker. Called inside the flush.
    */
@@ -34,10 +39,11 @@ interface Waiting {
  * fails, each of its jobs is completed on its own, so one bad job cannot fail the others.
  */
 export function createCompletionBatcher(opts: CompletionBatcherOptions) {
-  let waiting: Waiting[] = [];
+  const waiting: Waiting[] = [];
   let timer: NodeJS.Timeout | null = null;
-  let flushing: Promise<void> = Promise.resolve();
   let immediate = false;
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = opts.maxInFlight ?? 1;
 
   async function commit(batch: Waiting[]): Promise<void> {
     const leased = await opts.store.transaction(async (tx) => {
@@ -61,12 +67,7 @@ export function createCompletionBatcher(opts: CompletionBatcherOptions) {
     if (leased.mine.length > 0) opts.onLeased(leased.mine);
   }
 
-  async function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const batch = waiting;
-    waiting = [];
-    if (batch.length === 0) return;
+  async function flush(batch: Waiting[]): Promise<void> {
     try {
       await commit(batch);
     } catch (err) {
@@ -78,24 +79,33 @@ export function createCompletionBatcher(opts: CompletionBatcherOptions) {
     }
   }
 
-  const schedule = () => {
-    flushing = flushing.then(flush);
-    return flushing;
-  };
+  /** Starts a batch now if a slot is free; a batch that ends starts the next one if any wait. */
+  function schedule(): void {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (waiting.length === 0 || inFlight.size >= maxInFlight) return;
+    const batch = waiting.splice(0, opts.maxSize);
+    const run = flush(batch).finally(() => {
+      inFlight.delete(run);
+      if (waiting.length > 0) schedule();
+    });
+    inFlight.add(run);
+  }
 
   return {
     /** Resolves once the job's completion is committed; LeaseLostError if another worker has it. */
     complete(job: JobRecord, effects?: (tx: Repos) => Promise<void>): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         waiting.push({ job, effects, resolve, reject });
-        if (immediate || waiting.length >= opts.maxSize) void schedule();
+        if (immediate || waiting.length >= opts.maxSize) schedule();
         else timer ??= setTimeout(schedule, opts.maxDelayMs);
       });
     },
     /** Commits everything waiting, and from now on each completion at once (at shutdown). */
-    drain(): Promise<void> {
+    async drain(): Promise<void> {
       immediate = true;
-      return schedule();
+      schedule();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     get waiting(): number {
       return waiting.length;

@@ -28,7 +28,7 @@ export interface WorkerPoolOptions {
   /** Used when a handler throws, times out or its node dies; exhausted → the job is given up. */
   crashSchedule: RetrySchedule;
   /** Completions are committed together when this many wait, or after `maxDelayMs`. */
-  completionBatch?: { maxSize: number; maxDelayMs: number };
+  completionBatch?: { maxSize: number; maxDelayMs: number; maxInFlight?: number };
   /** At most this many jobs inserted leased to this worker wait for a slot (default 4 × concurrency). */
   localQueueSize?: number;
 }
@@ -95,6 +95,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     workerId,
     maxSize: opts.completionBatch?.maxSize ?? 64,
     maxDelayMs: opts.completionBatch?.maxDelayMs ?? 2,
+    // SQLite has one connection; PostgreSQL commits a few batches side by side on its pool.
+    maxInFlight: opts.completionBatch?.maxInFlight ?? (store.dialect === 'postgres' ? 4 : 1),
     leaseMs: opts.leaseMs,
     takeLocally: (jobs: readonly NewJob[]) => {
       if (stopping) return [];
@@ -283,14 +285,17 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     while (!stopping) {
       wakePending = false;
       startReady();
-      let more = false;
-      for (const queue of queues) {
-        try {
-          if (await claimFor(queue)) more = true;
-        } catch (err) {
-          logger.error({ err, queue }, 'claiming jobs failed');
-        }
-      }
+      // One claim per queue, side by side (PostgreSQL runs them on separate connections).
+      const more = (
+        await Promise.all(
+          queues.map((queue) =>
+            claimFor(queue).catch((err: unknown) => {
+              logger.error({ err, queue }, 'claiming jobs failed');
+              return false;
+            }),
+          ),
+        )
+      ).some(Boolean);
       if (!more && !stopping) await sleep(await untilNextDue());
     }
   }

@@ -44,7 +44,7 @@ function gate() {
 const claimsOf = (statements: Statement[]) =>
   statements.filter((s) => s.sql.includes('SET locked_by = ?, locked_until') && s.rows > 0);
 const batchDeletes = (statements: Statement[]) =>
-  statements.filter((s) => s.sql.startsWith('DELETE FROM jobs WHERE locked_by = ?') && s.rows > 0);
+  statements.filter((s) => s.sql.startsWith('DELETE FROM jobs WHERE id IN') && s.rows > 0);
 
 async function childrenOf(store: Store, queue: string): Promise<number[]> {
   const jobs = await store.transaction(async (tx) => tx.jobs.claim('reader', 1000, 60_000));

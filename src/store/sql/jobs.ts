@@ -59,6 +59,9 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
   const pg = dialect === 'postgres';
   // PostgreSQL: concurrent claimers skip each other's rows instead of waiting on them.
   const lockClause = pg ? 'FOR UPDATE SKIP LOCKED' : '';
+  // PostgreSQL: a worker's heartbeat and its batch completions lock the same rows; taking them in id
+  // order means they wait for each other instead of deadlocking.
+  const inIdOrder = pg ? 'ORDER BY id FOR UPDATE' : '';
   const NOW = pg ? `COALESCE(CAST(? AS BIGINT), ${PG_CLOCK})` : 'CAST(? AS INTEGER)';
   const clock = (now?: number) => now ?? (pg ? null : Date.now());
   /** A list parameter: a PostgreSQL array, or JSON read through json_each on SQLite. */
@@ -215,7 +218,9 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
     async completeMany(ids: readonly number[], workerId: string): Promise<Set<number>> {
       if (ids.length === 0) return new Set();
       const rows = await db.all<{ id: number | string }>(
-        `DELETE FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')} RETURNING id`,
+        `DELETE FROM jobs WHERE id IN (
+           SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')} ${inIdOrder}
+         ) RETURNING id`,
         [workerId, list(ids)],
       );
       return new Set(rows.map((r) => Number(r.id)));
@@ -264,7 +269,9 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
     ): Promise<Set<number>> {
       if (jobIds.length === 0) return new Set();
       const rows = await db.all<{ id: number | string }>(
-        `UPDATE jobs SET locked_until = ${NOW} + ? WHERE locked_by = ? AND ${inList('id', 'BIGINT')} RETURNING id`,
+        `UPDATE jobs SET locked_until = ${NOW} + ? WHERE id IN (
+           SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')} ${inIdOrder}
+         ) RETURNING id`,
         [clock(now), leaseMs, workerId, list(jobIds)],
       );
       return new Set(rows.map((r) => Number(r.id)));
