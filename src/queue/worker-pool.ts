@@ -73,21 +73,38 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   let wakeUp: (() => void) | null = null;
   let wakePending = false;
 
-  const wake = () => {
+  /**
+   * Queues that may have work to claim: all of them after a wake-up (an enqueue here, a NOTIFY from
+   * another node) or a timer; a claim that comes back short clears its queue. A freed slot alone
+   * claims nothing, so a busy worker does not query the database after every job.
+   */
+  const maybeWork = new Set<string>(queues);
+  /** When the next known job falls due (performance.now() clock), or null when unknown. */
+  let nextDueAt: number | null = null;
+
+  /** Resumes the loop: a slot came free or local jobs are ready. */
+  const kick = () => {
     wakePending = true;
     wakeUp?.();
   };
+  /** There may be new work in the database. */
+  const wake = () => {
+    for (const q of queues) maybeWork.add(q);
+    nextDueAt = null;
+    kick();
+  };
 
+  /** Resolves 'timer' when `ms` passed without a kick. */
   const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakePending) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
+    new Promise<'kick' | 'timer'>((resolve) => {
+      if (wakePending) return resolve('kick');
+      const timer = setTimeout(() => done('timer'), ms);
+      function done(why: 'kick' | 'timer') {
         clearTimeout(timer);
         wakeUp = null;
-        resolve();
+        resolve(why);
       }
-      wakeUp = done;
+      wakeUp = () => done('kick');
     });
 
   const completer = createCompletionBatcher({
@@ -105,7 +122,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     },
     onLeased: (jobs) => {
       ready.push(...jobs);
-      wake();
+      kick();
     },
   });
 
@@ -157,6 +174,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
           await effects?.(tx);
           await tx.jobs.retry(job, workerId, runAt, error, { kind: 'retry' });
         });
+        rescheduled();
       },
       fail: async (error, effects) => {
         live();
@@ -185,10 +203,17 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     }
   }
 
+  /** A job of ours went back to the queue for later: the next due time may have moved. */
+  function rescheduled(): void {
+    nextDueAt = null;
+    kick();
+  }
+
   async function crashed(job: JobRecord, error: string): Promise<void> {
     const delay = nextRetryDelay(opts.crashSchedule, job.crashes + 1);
     if (delay === null) return giveUp(job, error);
     await store.jobs.retry(job, workerId, Date.now() + delay, error, { kind: 'crash' });
+    rescheduled();
   }
 
   async function execute(r: Running): Promise<void> {
@@ -245,19 +270,26 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       .finally(() => {
         running.delete(job.id);
         tasks.delete(task);
-        wake();
+        kick();
       });
     tasks.add(task);
   }
 
   /** Starts waiting local jobs that have a free slot and whose organization is under its share. */
   function startReady(): void {
+    if (ready.length === 0) return;
+    const counts = new Map(queues.map((q) => [q, runningIn(q)]));
     const keep: JobRecord[] = [];
     for (const job of ready) {
-      const now = runningIn(job.queue);
+      const now = counts.get(job.queue) ?? { total: 0, byKey: new Map<string, number>() };
       const mine = job.fair_key === null ? 0 : (now.byKey.get(job.fair_key) ?? 0);
-      if (now.total < capacity(job.queue) && mine < fairCap(job.queue)) start(job);
-      else keep.push(job);
+      if (now.total < capacity(job.queue) && mine < fairCap(job.queue)) {
+        start(job);
+        now.total++;
+        if (job.fair_key !== null) now.byKey.set(job.fair_key, mine + 1);
+      } else {
+        keep.push(job);
+      }
     }
     ready = keep;
   }
@@ -285,32 +317,42 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     while (!stopping) {
       wakePending = false;
       startReady();
-      // One claim per queue, side by side (PostgreSQL runs them on separate connections).
-      const more = (
-        await Promise.all(
-          queues.map((queue) =>
-            claimFor(queue).catch((err: unknown) => {
-              logger.error({ err, queue }, 'claiming jobs failed');
-              return false;
-            }),
-          ),
-        )
-      ).some(Boolean);
-      if (!more && !stopping) await sleep(await untilNextDue());
+      // One claim per queue that may have work and has a free slot, side by side (PostgreSQL runs
+      // them on separate connections).
+      const open = queues.filter((q) => maybeWork.has(q) && held(q).total < capacity(q));
+      const full = await Promise.all(
+        open.map((queue) =>
+          claimFor(queue).catch((err: unknown) => {
+            logger.error({ err, queue }, 'claiming jobs failed');
+            return false;
+          }),
+        ),
+      );
+      open.forEach((q, i) => {
+        if (!full[i]) maybeWork.delete(q);
+      });
+      if (open.length > 0) nextDueAt = null;
+      if (full.some(Boolean) || stopping) continue;
+      if ((await sleep(await untilNextDue())) === 'timer') {
+        for (const q of queues) maybeWork.add(q);
+        nextDueAt = null;
+      }
     }
   }
 
   async function untilNextDue(): Promise<number> {
-    const open = queues.filter((q) => held(q).total < capacity(q));
-    if (open.length === 0) return opts.pollMs;
-    try {
-      const ms = await store.jobs.msUntilDue(open);
-      // Due now, yet the claim just now did not take it: it belongs to an organization at its share
-      // (or another node is taking it). A finishing job or a NOTIFY wakes us sooner.
-      return ms === null || ms <= 0 ? opts.pollMs : Math.min(opts.pollMs, ms);
-    } catch {
-      return opts.pollMs;
+    if (nextDueAt === null) {
+      try {
+        const ms = await store.jobs.msUntilDue(queues);
+        nextDueAt = ms === null ? Number.POSITIVE_INFINITY : performance.now() + ms;
+      } catch {
+        return opts.pollMs;
+      }
     }
+    const ms = nextDueAt - performance.now();
+    // Due already, yet not claimed just now: it belongs to an organization at its share, waits for
+    // a slot, or another node is taking it. A freed slot or a NOTIFY wakes us sooner.
+    return ms <= 0 ? opts.pollMs : Math.min(opts.pollMs, Math.ceil(ms));
   }
 
   // A lease only has to outlive a dead worker, not a slow job: one statement renews the leases of

@@ -74,9 +74,11 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
   const insertJob = `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key, fair_key)
     VALUES (?, ?, ${NOW} + ?, 0, ${NOW}, ?, ?) ON CONFLICT (unique_key) DO NOTHING`;
   // PostgreSQL: the NOTIFY that wakes idle workers rides on the insert (one round trip). It is
-  // delivered when the enqueuing transaction commits, never for a rollback, once per transaction.
+  // delivered when the enqueuing transaction commits, never for a rollback, once per transaction,
+  // and only for work due now: workers find later work through their timers.
   const enqueueSql = pg
-    ? `WITH queued AS (${insertJob} RETURNING id) SELECT pg_notify('${WORK_CHANNEL}', '') FROM queued`
+    ? `WITH queued AS (${insertJob} RETURNING id)
+       SELECT pg_notify('${WORK_CHANNEL}', '') FROM queued WHERE CAST(? AS BIGINT) <= 0`
     : insertJob;
 
   // Many jobs in one statement; PostgreSQL sends one NOTIFY for the batch (and none when every job
@@ -131,15 +133,17 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
 
     /** One job. `job.runAt` is read on the caller's clock (`now`, or this process's). */
     async enqueue(job: NewJob, now?: number): Promise<void> {
-      await db.run(enqueueSql, [
+      const delay = job.delayMs ?? delayOf(job.runAt, now);
+      const params = [
         job.queue,
         JSON.stringify(job.payload),
         clock(now),
-        job.delayMs ?? delayOf(job.runAt, now),
+        delay,
         clock(now),
         job.uniqueKey ?? null,
         job.fairKey ?? null,
-      ]);
+      ];
+      await db.run(enqueueSql, pg ? [...params, delay] : params);
     },
 
     /**
