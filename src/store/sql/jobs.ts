@@ -59,8 +59,8 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
   const pg = dialect === 'postgres';
   // PostgreSQL: concurrent claimers skip each other's rows instead of waiting on them.
   const lockClause = pg ? 'FOR UPDATE SKIP LOCKED' : '';
-  // PostgreSQL: a worker's heartbeat and its batch completions lock the same rows; taking them in id
-  // order means they wait for each other instead of deadlocking.
+  // PostgreSQL: batch completions lock their rows in id order, so two never deadlock; renewals skip
+  // locked rows instead of waiting behind a batch.
   const inIdOrder = pg ? 'ORDER BY id FOR UPDATE' : '';
   const NOW = pg ? `COALESCE(CAST(? AS BIGINT), ${PG_CLOCK})` : 'CAST(? AS INTEGER)';
   const clock = (now?: number) => now ?? (pg ? null : Date.now());
@@ -274,11 +274,20 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       if (jobIds.length === 0) return new Set();
       const rows = await db.all<{ id: number | string }>(
         `UPDATE jobs SET locked_until = ${NOW} + ? WHERE id IN (
-           SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')} ${inIdOrder}
+           SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')} ${lockClause}
          ) RETURNING id`,
         [clock(now), leaseMs, workerId, list(jobIds)],
       );
-      return new Set(rows.map((r) => Number(r.id)));
+      const renewed = new Set(rows.map((r) => Number(r.id)));
+      if (renewed.size === jobIds.length || !pg) return renewed;
+      // Rows skipped because one of our own transactions holds them (a batch completing them, a
+      // handler holding its lease) are still ours: a renewal never waits behind a long batch.
+      const still = await db.all<{ id: number | string }>(
+        `SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')}`,
+        [workerId, list(jobIds.filter((id) => !renewed.has(id)))],
+      );
+      for (const r of still) renewed.add(Number(r.id));
+      return renewed;
     },
 
     /** Hands back unfinished work at shutdown without counting it as a run. */
