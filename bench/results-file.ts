@@ -21,3 +21,14 @@ export function writeResults(name: string, result: unknown): string {
   fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return path.relative(process.cwd(), file);
 }
+
+/** bench/results/<name>.json, or null when missing or written before `since` (not measured in this run). */
+export function readResults(name: string, since: number): Record<string, unknown> | null {
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  try {
+    if (fs.statSync(file).mtimeMs < since) return null;
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}

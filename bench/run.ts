@@ -4,6 +4,8 @@
  * and loader to BENCHES. Modules are loaded only when their bench runs.
  */
 
+import { printTargets } from './targets.ts';
+
 export interface Bench {
   /** Short name, used to pick benches from the command line and to name bench/results/<name>.json. */
   name: string;
@@ -20,6 +22,7 @@ const BENCHES: Array<{ name: string; load: () => Promise<{ bench: Bench }> }> = 
 ];
 
 async function main(): Promise<void> {
+  const startedAt = Date.now();
   const wanted = new Set(process.argv.slice(2));
   const unknown = [...wanted].filter((name) => !BENCHES.some((b) => b.name === name));
   if (unknown.length > 0) {
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  printTargets(startedAt);
   if (failed > 0) process.exitCode = 1;
 }
 

@@ -24,6 +24,8 @@ export interface CarrierSubmission {
   media: CarrierMedia[];
   /** 1 on the first try, then 2, 3, … */
   attempt: number;
+  /** Aborted when the gateway stops waiting (job timeout, shutdown): give up the request. */
+  signal?: AbortSignal;
 }
 
 /** A Telnyx error as it appears in a message's `errors` array. */

@@ -53,6 +53,7 @@ const envSchema = z.object({
   WORKER_POLL_MS: num().int().min(5).default(250),
   JOB_LEASE_MS: num().int().min(100).default(60_000),
   SHUTDOWN_GRACE_MS: num().int().min(0).default(10_000),
+  JOB_TIMEOUT_MS: num().int().min(100).default(300_000),
   SIMULATOR_REPORT_DELAY_MS: num().int().min(0).default(1000),
   SIMULATOR_SLOW_REPORT_DELAY_MS: num().int().min(0).default(5000),
   SIMULATOR_CARRIER_DOWN_ATTEMPTS: num().int().min(0).default(2),
@@ -100,7 +101,15 @@ export interface Config {
   prefixTableFile: string | undefined;
   rateTableFile: string | undefined;
   outboundAllowCidrs: string[];
-  worker: { concurrency: number; pollMs: number; leaseMs: number; shutdownGraceMs: number };
+  worker: {
+    /** Slots of each queue. */
+    concurrency: number;
+    pollMs: number;
+    leaseMs: number;
+    shutdownGraceMs: number;
+    /** A job still running after this long is aborted and counted as a crash. */
+    jobTimeoutMs: number;
+  };
   simulator: { reportDelayMs: number; slowReportDelayMs: number; carrierDownAttempts: number };
   /** A message's media: all its URLs within one time budget, this many fetched at once. */
   media: { fetchBudgetMs: number; fetchConcurrency: number };
@@ -168,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollMs: e.WORKER_POLL_MS,
       leaseMs: e.JOB_LEASE_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      jobTimeoutMs: e.JOB_TIMEOUT_MS,
     },
     simulator: {
       reportDelayMs: e.SIMULATOR_REPORT_DELAY_MS,

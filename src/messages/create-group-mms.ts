@@ -122,7 +122,7 @@ export async function createGroupMms(
   await store.transaction(async (tx) => {
     await beforeInsert?.(tx, { profile, message, recipients, response });
     await tx.messages.insert(message, recipients);
-    await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id } }, now.getTime());
+    await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id }, fairKey: organizationId });
   });
   deps.onQueued?.();
   return response;

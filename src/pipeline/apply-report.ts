@@ -1,13 +1,15 @@
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
-import type { Store } from '../store/store.ts';
-import { finalizeRecipients } from './recipient-transitions.ts';
+import type { JobRecord } from '../store/records.ts';
+import type { Repos, Store } from '../store/store.ts';
+import { finalizeRecipients, GAVE_UP } from './recipient-transitions.ts';
 import { CARRIER_REPORT_QUEUE, type StoredReport } from './record-delivery-report.ts';
 
 /**
  * `carrier.report`: a delivery report from the carrier moves its recipient from `sent` to its final
  * status. A report can arrive before the submit's answer is recorded (carriers race like that), so an
- * unknown carrier id is retried for a while before the report is dropped.
+ * unknown carrier id is retried for a while; a report that never matches is given up and kept, with
+ * its error, for the operator.
  */
 export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySchedule }): JobHandler {
   const { store } = deps;
@@ -20,12 +22,10 @@ export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySc
         report.phoneNumber,
       );
       if (!recipient) {
-        const delay = nextRetryDelay(deps.unmatchedRetry, control.job.attempts);
-        if (delay === null) return control.complete();
-        return control.retryAt(
-          Date.now() + delay,
-          `no recipient with carrier id ${report.carrierMessageId} yet`,
-        );
+        const unmatched = `no recipient with carrier id ${report.carrierMessageId}`;
+        const delay = nextRetryDelay(deps.unmatchedRetry, control.job.retries + 1);
+        if (delay === null) return control.fail(unmatched);
+        return control.retryAt(Date.now() + delay, `${unmatched} yet`);
       }
       const found = await store.messages.get(recipient.message_id);
       if (!found) return control.complete();
@@ -41,6 +41,25 @@ export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySc
           new Date(report.occurredAt),
         );
       });
+    },
+    // A report that keeps crashing: its recipient ends `delivery_unconfirmed`, with the error.
+    async giveUp(job: JobRecord, tx: Repos) {
+      const report = job.payload as unknown as StoredReport;
+      const recipient = await tx.messages.findRecipientByCarrierId(
+        report.carrierMessageId,
+        report.phoneNumber,
+      );
+      const found = recipient ? await tx.messages.get(recipient.message_id) : undefined;
+      if (!recipient || !found) return;
+      await finalizeRecipients(
+        tx,
+        found.message,
+        [recipient],
+        'delivery_unconfirmed',
+        [GAVE_UP],
+        ['sent'],
+        new Date(),
+      );
     },
   };
 }

@@ -1,7 +1,15 @@
+import { ERRORS } from '../errors/catalogue.ts';
 import type { RecipientStatus } from '../messages/status.ts';
 import type { MessageRecord, RecipientRecord, TelnyxErrorRecord } from '../store/records.ts';
 import type { Repos } from '../store/store.ts';
 import { emitRecipientEvent } from './emit-event.ts';
+
+/** Shown on a recipient whose work the gateway gave up (the details are logged, not shown). */
+export const GAVE_UP: TelnyxErrorRecord = {
+  code: '10007',
+  title: ERRORS['10007'].title,
+  detail: ERRORS['10007'].detail,
+};
 
 /**
  * Moves recipients to a final status (from one of `from`), stamps completed_at and errors, and emits

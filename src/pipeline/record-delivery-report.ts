@@ -35,8 +35,11 @@ export async function recordDeliveryReport(
   const who = report.phoneNumber
     ? `${report.carrierMessageId}:${report.phoneNumber}`
     : report.carrierMessageId;
-  await repos.jobs.enqueue(
-    { queue: CARRIER_REPORT_QUEUE, payload: { ...payload }, runAt: at, uniqueKey: `report:${who}` },
-    now,
-  );
+  // Due `at - now` from now on the store's clock (the database's on PostgreSQL).
+  await repos.jobs.enqueue({
+    queue: CARRIER_REPORT_QUEUE,
+    payload: { ...payload },
+    delayMs: Math.max(0, at - now),
+    uniqueKey: `report:${who}`,
+  });
 }

@@ -6,10 +6,10 @@ import { SEND_QUEUE } from '../messages/create-group-mms.ts';
 import { carrierSubmitLatency } from '../metrics/metrics.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
-import type { MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
-import type { Store } from '../store/store.ts';
+import type { JobRecord, MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
+import type { Repos, Store } from '../store/store.ts';
 import { emitRecipientEvent } from './emit-event.ts';
-import { finalizeRecipients } from './recipient-transitions.ts';
+import { finalizeRecipients, GAVE_UP } from './recipient-transitions.ts';
 
 export interface SendMessageDeps {
   store: Store;
@@ -21,6 +21,13 @@ export interface SendMessageDeps {
 }
 
 const EXPIRED = { code: '40014', title: ERRORS['40014'].title, detail: ERRORS['40014'].detail };
+
+/** The carrier's answer named some recipients but not this one: its fate is unknown, so it failed. */
+const NOT_IN_ANSWER: CarrierError = {
+  code: '10007',
+  title: ERRORS['10007'].title,
+  detail: 'The carrier did not answer for this recipient.',
+};
 
 const toErrors = (e: CarrierError) => [
   { code: e.code, title: e.title, ...(e.detail ? { detail: e.detail } : {}) },
@@ -112,13 +119,14 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           sha256: m.sha256!,
           read: () => deps.mediaStore.read(m.sha256!),
         })),
-        attempt: control.job.attempts,
+        attempt: control.job.retries + 1,
+        signal: control.signal,
       });
       timer({ ok: String(result.ok) });
 
       if (!result.ok) {
         const delay = result.retryable
-          ? nextRetryDelay(deps.carrierRetry, control.job.attempts, Math.random, result.retryAfterMs)
+          ? nextRetryDelay(deps.carrierRetry, control.job.retries + 1, Math.random, result.retryAfterMs)
           : null;
         if (delay !== null) {
           // Never later than valid_until: the run at that moment expires the message on time.
@@ -178,7 +186,27 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
             await emitRecipientEvent(tx, sending, { ...r, ...change, updated_at: at }, 'message.sent', now);
           }
         }
+        const answered = new Set(result.recipients.map((o) => o.recipientId));
+        const missing = pending.filter((r) => !answered.has(r.id));
+        if (missing.length > 0) {
+          await finalizeRecipients(tx, sending, missing, 'sending_failed', [NOT_IN_ANSWER], ['sending'], now);
+        }
       });
+    },
+    // Crashed too often: every recipient not yet submitted ends `sending_failed`, with its webhook.
+    async giveUp(job: JobRecord, tx: Repos) {
+      const found = await tx.messages.get(String(job.payload.messageId));
+      if (!found) return;
+      const open = found.recipients.filter((r) => r.status === 'queued' || r.status === 'sending');
+      await finalizeRecipients(
+        tx,
+        found.message,
+        open,
+        'sending_failed',
+        [GAVE_UP],
+        ['queued', 'sending'],
+        new Date(),
+      );
     },
   };
 }

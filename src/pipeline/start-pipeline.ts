@@ -67,6 +67,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
     pollMs: config.worker.pollMs,
     leaseMs: config.worker.leaseMs,
     shutdownGraceMs: config.worker.shutdownGraceMs,
+    jobTimeoutMs: config.worker.jobTimeoutMs,
     crashSchedule: scale(CRASHED_JOB_RETRY_SCHEDULE),
     handlers: [
       sendMessageHandler({

@@ -4,18 +4,36 @@ import type { Repos } from '../store/store.ts';
 /** What a handler can do with the job it was given; each is one transaction with `effects`. */
 export interface JobControl {
   readonly job: JobRecord;
-  /** Records the job's results and deletes the job, atomically. */
+  /**
+   * Aborted when the job ran past its timeout, its lease was lost, or the node is shutting down.
+   * Pass it to anything slow (HTTP calls); once aborted, the job's other controls throw.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Records the job's results and deletes the job, atomically. Completions are batched: the
+   * results of many jobs (and the jobs they enqueue) commit together, a few milliseconds later.
+   */
   complete(effects?: (tx: Repos) => Promise<void>): Promise<void>;
   /**
    * Inside `tx`: renews this job's lease, or throws LeaseLostError when another worker has taken
    * it. Call it in the transaction before a step that must not happen twice (a carrier submit).
    */
   holdLease(tx: Repos): Promise<void>;
-  /** Records partial results and runs the job again at `runAt`, atomically. */
+  /** Records partial results and runs the job again at `runAt` (its own schedule), atomically. */
   retryAt(runAt: number, error: string, effects?: (tx: Repos) => Promise<void>): Promise<void>;
+  /**
+   * Gives the job up with `error`, atomically with `effects` (which must end its work visibly):
+   * the job is kept, with the error, for the operator, and never runs again.
+   */
+  fail(error: string, effects?: (tx: Repos) => Promise<void>): Promise<void>;
 }
 
 export interface JobHandler {
   readonly queue: string;
   run(control: JobControl): Promise<void>;
+  /**
+   * Ends the job's work visibly, inside `tx`, when the pool gives it up because it kept crashing
+   * (recipients final with an error and their webhooks; a webhook event `failed`).
+   */
+  giveUp?(job: JobRecord, tx: Repos, error: string): Promise<void>;
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { JobRecord } from '../store/records.ts';
+import type { JobRecord, NewJob } from '../store/records.ts';
 import { LeaseLostError } from '../store/sql/jobs.ts';
 import type { Store } from '../store/store.ts';
+import { createCompletionBatcher } from './completion-batcher.ts';
 import type { JobControl, JobHandler } from './job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from './retry-schedule.ts';
 
@@ -10,12 +11,26 @@ export interface WorkerPoolOptions {
   store: Store;
   handlers: JobHandler[];
   logger: Logger;
+  /** Slots of each queue (a queue has its own, so slow webhooks never take the carrier submits'). */
   concurrency: number;
+  /** Per-queue slots overriding `concurrency`. */
+  queueConcurrency?: Readonly<Record<string, number>>;
+  /**
+   * Share of a queue's slots that one organization may hold (default three quarters): the rest is
+   * always there for the others, however many of its jobs hang.
+   */
+  fairShare?: number;
   pollMs: number;
   leaseMs: number;
   shutdownGraceMs: number;
-  /** Used when a handler throws instead of deciding itself; exhausted → the job is dropped and logged. */
+  /** A handler still running after this long is aborted and counted as a crash. */
+  jobTimeoutMs: number;
+  /** Used when a handler throws, times out or its node dies; exhausted → the job is given up. */
   crashSchedule: RetrySchedule;
+  /** Completions are committed together when this many wait, or after `maxDelayMs`. */
+  completionBatch?: { maxSize: number; maxDelayMs: number; maxInFlight?: number };
+  /** At most this many jobs inserted leased to this worker wait for a slot (default 4 × concurrency). */
+  localQueueSize?: number;
 }
 
 export interface WorkerPool {
@@ -25,134 +40,349 @@ export interface WorkerPool {
   stop(): Promise<void>;
 }
 
+interface Running {
+  job: JobRecord;
+  abort: AbortController;
+  /** The handler asked to complete; its batch decides, not the heartbeat or the timeout. */
+  finishing: boolean;
+}
+
+class JobAbortedError extends Error {}
+
 /**
- * Runs jobs from the database. Jobs are leased (`locked_by`, `locked_until`); a job whose worker
- * died is claimed again once its lease runs out. A handler finishes its job in the same transaction
- * as the job's results, so a crash between the two cannot lose or duplicate work.
+ * Runs jobs from the database. Each queue has its own slots, and one organization may hold only a
+ * share of them. Jobs are claimed many at a time in one statement and leased to this worker; one
+ * heartbeat renews the leases of all its jobs, and a job whose worker died is claimed again once its
+ * lease runs out. Completions are committed in batches with the jobs they create, which this worker
+ * takes at once (inserted already leased to it). A handler that runs too long, loses its lease or
+ * is still running at shutdown is aborted through its signal, and its lease is no longer renewed.
  */
 export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const { store, logger } = opts;
   const workerId = `${process.pid}-${randomUUID().slice(0, 8)}`;
   const handlers = new Map(opts.handlers.map((h) => [h.queue, h]));
-  const running = new Set<Promise<void>>();
-  const runningIds = new Set<number>();
+  const queues = [...handlers.keys()];
+  const capacity = (queue: string) => opts.queueConcurrency?.[queue] ?? opts.concurrency;
+  const fairCap = (queue: string) => Math.max(1, Math.floor(capacity(queue) * (opts.fairShare ?? 0.75)));
+  const localQueueSize = opts.localQueueSize ?? 4 * opts.concurrency;
+  const running = new Map<number, Running>();
+  const tasks = new Set<Promise<void>>();
+  /** Jobs leased to this worker that wait for a slot of their queue. */
+  let ready: JobRecord[] = [];
   let stopping = false;
   let wakeUp: (() => void) | null = null;
   let wakePending = false;
 
-  const wake = () => {
+  /**
+   * Queues that may have work to claim: all of them after a wake-up (an enqueue here, a NOTIFY from
+   * another node) or a timer; a claim that comes back short clears its queue. A freed slot alone
+   * claims nothing, so a busy worker does not query the database after every job.
+   */
+  const maybeWork = new Set<string>(queues);
+  /** When the next known job falls due (performance.now() clock), or null when unknown. */
+  let nextDueAt: number | null = null;
+
+  /** Resumes the loop: a slot came free or local jobs are ready. */
+  const kick = () => {
     wakePending = true;
     wakeUp?.();
   };
+  /** There may be new work in the database. */
+  const wake = () => {
+    for (const q of queues) maybeWork.add(q);
+    nextDueAt = null;
+    kick();
+  };
 
+  /** Resolves 'timer' when `ms` passed without a kick. */
   const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakePending) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
+    new Promise<'kick' | 'timer'>((resolve) => {
+      if (wakePending) return resolve('kick');
+      const timer = setTimeout(() => done('timer'), ms);
+      function done(why: 'kick' | 'timer') {
         clearTimeout(timer);
         wakeUp = null;
-        resolve();
+        resolve(why);
       }
-      wakeUp = done;
+      wakeUp = () => done('kick');
     });
 
-  function controlFor(job: JobRecord): JobControl {
+  const completer = createCompletionBatcher({
+    store,
+    workerId,
+    maxSize: opts.completionBatch?.maxSize ?? 64,
+    maxDelayMs: opts.completionBatch?.maxDelayMs ?? 2,
+    // SQLite has one connection; PostgreSQL commits a few batches side by side on its pool.
+    maxInFlight: opts.completionBatch?.maxInFlight ?? (store.dialect === 'postgres' ? 4 : 1),
+    leaseMs: opts.leaseMs,
+    takeLocally: (jobs: readonly NewJob[]) => {
+      if (stopping) return [];
+      let room = localQueueSize - ready.length;
+      return jobs.filter((j) => handlers.has(j.queue) && !j.runAt && !j.delayMs && room-- > 0);
+    },
+    onLeased: (jobs) => {
+      ready.push(...jobs);
+      kick();
+    },
+  });
+
+  const held = (queue: string) => {
+    const byKey = new Map<string, number>();
+    let total = 0;
+    for (const j of [...[...running.values()].map((r) => r.job), ...ready]) {
+      if (j.queue !== queue) continue;
+      total++;
+      if (j.fair_key !== null) byKey.set(j.fair_key, (byKey.get(j.fair_key) ?? 0) + 1);
+    }
+    return { total, byKey };
+  };
+
+  const runningIn = (queue: string) => {
+    const byKey = new Map<string, number>();
+    let total = 0;
+    for (const r of running.values()) {
+      if (r.job.queue !== queue) continue;
+      total++;
+      if (r.job.fair_key !== null) byKey.set(r.job.fair_key, (byKey.get(r.job.fair_key) ?? 0) + 1);
+    }
+    return { total, byKey };
+  };
+
+  function controlFor(r: Running): JobControl {
+    const { job } = r;
+    const live = () => {
+      if (r.abort.signal.aborted) throw r.abort.signal.reason ?? new JobAbortedError('aborted');
+    };
     return {
       job,
-      complete: (effects) =>
-        store.transaction(async (tx) => {
-          await effects?.(tx);
-          await tx.jobs.complete(job, workerId);
-        }),
+      signal: r.abort.signal,
+      complete: async (effects) => {
+        live();
+        r.finishing = true;
+        await completer.complete(job, effects);
+      },
       holdLease: async (tx) => {
-        if ((await tx.jobs.extendLeases(workerId, [job.id], Date.now() + opts.leaseMs)) === 0) {
+        live();
+        if (!(await tx.jobs.extendLeases(workerId, [job.id], opts.leaseMs)).has(job.id)) {
           throw new LeaseLostError(job.id);
         }
       },
-      retryAt: (runAt, error, effects) =>
-        store.transaction(async (tx) => {
+      retryAt: async (runAt, error, effects) => {
+        live();
+        r.finishing = true;
+        await store.transaction(async (tx) => {
           await effects?.(tx);
-          await tx.jobs.retry(job, workerId, runAt, error);
-        }),
+          await tx.jobs.retry(job, workerId, runAt, error, { kind: 'retry' });
+        });
+        rescheduled();
+      },
+      fail: async (error, effects) => {
+        live();
+        r.finishing = true;
+        await store.transaction(async (tx) => {
+          await effects?.(tx);
+          await tx.jobs.fail(job, workerId, error);
+        });
+        logger.warn({ jobId: job.id, queue: job.queue, error }, 'job given up');
+      },
     };
   }
 
-  async function execute(job: JobRecord): Promise<void> {
+  /** Gives a job up for good: its handler ends the work visibly, and the job is kept with `error`. */
+  async function giveUp(job: JobRecord, error: string): Promise<void> {
+    logger.error({ jobId: job.id, queue: job.queue, crashes: job.crashes, error }, 'job given up');
     const handler = handlers.get(job.queue);
     try {
-      if (!handler) throw new Error(`no handler for queue ${job.queue}`);
-      await handler.run(controlFor(job));
+      await store.transaction(async (tx) => {
+        await handler?.giveUp?.(job, tx, error);
+        await tx.jobs.fail(job, workerId, error);
+      });
     } catch (err) {
-      if (err instanceof LeaseLostError) {
-        logger.warn({ jobId: job.id, queue: job.queue }, 'job lease lost; another worker owns it now');
+      logger.error({ err, jobId: job.id }, 'could not end the given-up job visibly; keeping it failed');
+      await store.jobs.fail(job, workerId, error);
+    }
+  }
+
+  /** A job of ours went back to the queue for later: the next due time may have moved. */
+  function rescheduled(): void {
+    nextDueAt = null;
+    kick();
+  }
+
+  async function crashed(job: JobRecord, error: string): Promise<void> {
+    const delay = nextRetryDelay(opts.crashSchedule, job.crashes + 1);
+    if (delay === null) return giveUp(job, error);
+    await store.jobs.retry(job, workerId, Date.now() + delay, error, { kind: 'crash' });
+    rescheduled();
+  }
+
+  async function execute(r: Running): Promise<void> {
+    const { job } = r;
+    const handler = handlers.get(job.queue);
+    const timeout = setTimeout(() => {
+      if (!r.finishing) r.abort.abort(new JobAbortedError(`timed out after ${opts.jobTimeoutMs} ms`));
+    }, opts.jobTimeoutMs);
+    const aborted = new Promise<'aborted'>((resolve) =>
+      r.abort.signal.addEventListener('abort', () => resolve('aborted'), { once: true }),
+    );
+    let failure: unknown = null;
+    try {
+      // Crashes counted while nobody ran it (leases that ran out) may have used up its schedule.
+      if (job.crashes > 0 && nextRetryDelay(opts.crashSchedule, job.crashes) === null) {
+        return await giveUp(job, job.last_error ?? 'crashed too often');
+      }
+      if (!handler) throw new Error(`no handler for queue ${job.queue}`);
+      const run = handler.run(controlFor(r));
+      // A handler that ignores its signal may settle after we stopped waiting for it.
+      run.catch(() => {});
+      await Promise.race([run, aborted]);
+    } catch (err) {
+      failure = err;
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (r.abort.signal.aborted) {
+      const reason = r.abort.signal.reason;
+      if (reason instanceof LeaseLostError || stopping) {
+        logger.warn({ jobId: job.id, queue: job.queue, reason: String(reason) }, 'job abandoned');
         return;
       }
-      const delay = nextRetryDelay(opts.crashSchedule, job.attempts);
-      logger.error({ err, jobId: job.id, queue: job.queue, attempts: job.attempts }, 'job failed');
-      try {
-        if (delay === null) {
-          logger.error(
-            { jobId: job.id, queue: job.queue, payload: job.payload },
-            'job dropped after repeated failures',
-          );
-          await controlFor(job).complete();
-        } else {
-          await controlFor(job).retryAt(Date.now() + delay, String(err));
-        }
-      } catch (inner) {
-        logger.error({ err: inner, jobId: job.id }, 'could not record job failure; its lease will expire');
+      failure = reason;
+    }
+    if (failure === null) return;
+    if (failure instanceof LeaseLostError) {
+      logger.warn({ jobId: job.id, queue: job.queue }, 'job lease lost; another worker owns it now');
+      return;
+    }
+    logger.error({ err: failure, jobId: job.id, queue: job.queue, crashes: job.crashes }, 'job failed');
+    try {
+      await crashed(job, String(failure));
+    } catch (inner) {
+      logger.error({ err: inner, jobId: job.id }, 'could not record job failure; its lease will expire');
+    }
+  }
+
+  function start(job: JobRecord): void {
+    const r: Running = { job, abort: new AbortController(), finishing: false };
+    running.set(job.id, r);
+    const task = execute(r)
+      .catch((err: unknown) => logger.error({ err, jobId: job.id }, 'job bookkeeping failed'))
+      .finally(() => {
+        running.delete(job.id);
+        tasks.delete(task);
+        kick();
+      });
+    tasks.add(task);
+  }
+
+  /** Starts waiting local jobs that have a free slot and whose organization is under its share. */
+  function startReady(): void {
+    if (ready.length === 0) return;
+    const counts = new Map(queues.map((q) => [q, runningIn(q)]));
+    const keep: JobRecord[] = [];
+    for (const job of ready) {
+      const now = counts.get(job.queue) ?? { total: 0, byKey: new Map<string, number>() };
+      const mine = job.fair_key === null ? 0 : (now.byKey.get(job.fair_key) ?? 0);
+      if (now.total < capacity(job.queue) && mine < fairCap(job.queue)) {
+        start(job);
+        now.total++;
+        if (job.fair_key !== null) now.byKey.set(job.fair_key, mine + 1);
+      } else {
+        keep.push(job);
       }
     }
+    ready = keep;
+  }
+
+  /** Claims for one queue; true when it may have more work right now. */
+  async function claimFor(queue: string): Promise<boolean> {
+    const h = held(queue);
+    const free = capacity(queue) - h.total;
+    if (free <= 0) return false;
+    const cap = fairCap(queue);
+    const exclude = [...h.byKey].filter(([, n]) => n >= cap).map(([key]) => key);
+    // Never so many that one organization could go past its share with this claim.
+    const most = Math.max(0, ...[...h.byKey.values()].filter((n) => n < cap));
+    const limit = Math.min(free, cap - most);
+    const claimed = await store.jobs.claim(workerId, limit, opts.leaseMs, undefined, {
+      queue,
+      excludeFairKeys: exclude,
+      reclaimExpired: false,
+    });
+    for (const job of claimed) start(job);
+    return claimed.length === limit;
   }
 
   async function loop(): Promise<void> {
     while (!stopping) {
-      const free = opts.concurrency - running.size;
-      let claimed: JobRecord[] = [];
       wakePending = false;
-      if (free > 0) {
-        try {
-          claimed = await store.jobs.claim(workerId, free, opts.leaseMs, Date.now());
-        } catch (err) {
-          logger.error({ err }, 'claiming jobs failed');
-        }
-      }
-      for (const job of claimed) {
-        runningIds.add(job.id);
-        const p = execute(job).finally(() => {
-          running.delete(p);
-          runningIds.delete(job.id);
-          wake();
-        });
-        running.add(p);
-      }
-      if (claimed.length === 0 || running.size >= opts.concurrency) {
-        await sleep(await untilNextDue());
+      startReady();
+      // One claim per queue that may have work and has a free slot, side by side (PostgreSQL runs
+      // them on separate connections).
+      const open = queues.filter((q) => maybeWork.has(q) && held(q).total < capacity(q));
+      const full = await Promise.all(
+        open.map((queue) =>
+          claimFor(queue).catch((err: unknown) => {
+            logger.error({ err, queue }, 'claiming jobs failed');
+            return false;
+          }),
+        ),
+      );
+      open.forEach((q, i) => {
+        if (!full[i]) maybeWork.delete(q);
+      });
+      if (open.length > 0) nextDueAt = null;
+      if (full.some(Boolean) || stopping) continue;
+      if ((await sleep(await untilNextDue())) === 'timer') {
+        for (const q of queues) maybeWork.add(q);
+        nextDueAt = null;
       }
     }
   }
 
   async function untilNextDue(): Promise<number> {
-    if (running.size >= opts.concurrency) return opts.pollMs;
-    try {
-      const next = await store.jobs.nextRunAt();
-      if (next === null) return opts.pollMs;
-      return Math.max(1, Math.min(opts.pollMs, next - Date.now()));
-    } catch {
-      return opts.pollMs;
+    if (nextDueAt === null) {
+      try {
+        const ms = await store.jobs.msUntilDue(queues);
+        nextDueAt = ms === null ? Number.POSITIVE_INFINITY : performance.now() + ms;
+      } catch {
+        return opts.pollMs;
+      }
     }
+    const ms = nextDueAt - performance.now();
+    // Due already, yet not claimed just now: it belongs to an organization at its share, waits for
+    // a slot, or another node is taking it. A freed slot or a NOTIFY wakes us sooner.
+    return ms <= 0 ? opts.pollMs : Math.min(opts.pollMs, Math.ceil(ms));
   }
 
-  // A lease only has to outlive a dead worker, not a slow job: running jobs are renewed well before
-  // their lease ends, so a busy node never loses work it is still doing to another node.
+  // A lease only has to outlive a dead worker, not a slow job: one statement renews the leases of
+  // every job this worker runs or holds, well before they end. A job whose lease was taken anyway
+  // is aborted; an aborted job is no longer renewed. The same beat hands back other nodes' expired
+  // leases.
+  async function beat(): Promise<void> {
+    const live = [...running.values()].filter((r) => !r.abort.signal.aborted);
+    const ids = [...live.map((r) => r.job.id), ...ready.map((j) => j.id)];
+    if (ids.length > 0) {
+      const kept = await store.jobs.extendLeases(workerId, ids, opts.leaseMs);
+      for (const r of live) {
+        if (!kept.has(r.job.id) && !r.finishing) r.abort.abort(new LeaseLostError(r.job.id));
+      }
+      ready = ready.filter((j) => kept.has(j.id));
+    }
+    if ((await store.jobs.reclaimExpired()) > 0) wake();
+  }
+  let beating = false;
   const heartbeat = setInterval(
     () => {
-      store.jobs.extendLeases(workerId, [...runningIds], Date.now() + opts.leaseMs).catch((err: unknown) => {
-        logger.warn({ err }, 'renewing job leases failed');
-      });
+      if (beating) return;
+      beating = true;
+      beat()
+        .catch((err: unknown) => logger.warn({ err }, 'renewing job leases failed'))
+        .finally(() => {
+          beating = false;
+        });
     },
-    Math.max(50, Math.floor(opts.leaseMs / 3)),
+    Math.max(20, Math.floor(opts.leaseMs / 3)),
   );
   heartbeat.unref();
 
@@ -165,15 +395,19 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       stopping = true;
       wake();
       await looping;
-      // Let running jobs finish for a while, then hand the rest back.
+      void completer.drain();
+      // Let running jobs finish for a while, then abort the rest and hand them back.
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...running]),
+        Promise.allSettled([...tasks]),
         new Promise((resolve) => {
           grace = setTimeout(resolve, opts.shutdownGraceMs);
         }),
       ]);
       clearTimeout(grace);
+      for (const r of running.values()) if (!r.finishing) r.abort.abort(new JobAbortedError('shutting down'));
+      await Promise.allSettled([...tasks]);
+      await completer.drain();
       clearInterval(heartbeat);
       const released = await store.jobs.releaseAll(workerId);
       if (released > 0) logger.info({ released }, 'released unfinished jobs');

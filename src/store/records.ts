@@ -110,19 +110,33 @@ export interface JobRecord {
   queue: string;
   payload: Record<string, unknown>;
   run_at: number;
+  /** Runs started (claims); informational. */
   attempts: number;
+  /** Retries the handler decided on its own schedule (carrier, unmatched report, webhook round). */
+  retries: number;
+  /** Throws, timeouts and leases that ran out, counted against the crash schedule. */
+  crashes: number;
   locked_by: string | null;
   locked_until: number | null;
   last_error: string | null;
   created_at: number;
+  /** Set when the job was given up: it is kept for the operator and never runs again. */
+  failed_at: number | null;
+  /** Whose work it is (the organization): one key may not hold every slot of a queue. */
+  fair_key: string | null;
 }
 
 export interface NewJob {
   queue: string;
   payload: Record<string, unknown>;
+  /** When it is due, on the enqueuer's clock (see `jobs.enqueue`); default now. */
   runAt?: number;
+  /** Or: due this long after now on the store's clock. */
+  delayMs?: number;
   /** At most one job with this key exists at a time. */
   uniqueKey?: string;
+  /** The organization whose work it is, for fairness between organizations. */
+  fairKey?: string;
 }
 
 export interface WebhookUrlState {

@@ -4,7 +4,7 @@ import { webhookAttempts, webhookLatency } from '../metrics/metrics.ts';
 import { WEBHOOK_QUEUE } from '../pipeline/emit-event.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
-import type { WebhookAttemptRecord } from '../store/records.ts';
+import type { JobRecord, WebhookAttemptRecord } from '../store/records.ts';
 import type { Repos, Store } from '../store/store.ts';
 import { buildEnvelope, type OutboundMessageEventType } from './envelope.ts';
 import { postWebhook } from './post-webhook.ts';
@@ -67,7 +67,9 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
           headers,
           dispatcher: deps.dispatcher,
           timeoutMs: deps.timeoutMs,
+          signal: control.signal,
         });
+        control.signal.throwIfAborted();
         webhookAttempts.inc({ outcome: result.outcome });
         webhookLatency.observe({ outcome: result.outcome }, result.durationMs / 1000);
         if (result.operatorError !== null) {
@@ -110,12 +112,12 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         ? null
         : nextRetryDelay(deps.schedule, round, Math.random, retryAfterMs);
 
-      if (deliveredTo !== null || delay === null) {
+      if (deliveredTo !== null) {
         return control.complete(async (tx) => {
           await saveAttempts(tx);
           await tx.webhooks.updateEvent(event.id, {
             urls,
-            status: deliveredTo !== null ? 'delivered' : 'failed',
+            status: 'delivered',
             attempts: round,
             delivered_to: deliveredTo,
             completed_at: now,
@@ -123,22 +125,44 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         });
       }
       const last = attempts.at(-1);
-      const runAt = Date.now() + delay;
-      return control.retryAt(
-        runAt,
-        `webhook not delivered: ${last?.error ?? last?.status_code}`,
-        async (tx) => {
+      const error = `webhook not delivered: ${last?.error ?? last?.status_code}`;
+      if (delay === null) {
+        // Out of rounds (or every URL gone): the event is `failed`, and the job is kept for the operator.
+        return control.fail(error, async (tx) => {
           await saveAttempts(tx);
           await tx.webhooks.updateEvent(event.id, {
             urls,
-            status: 'pending',
+            status: 'failed',
             attempts: round,
             delivered_to: null,
-            completed_at: null,
-            next_attempt_at: new Date(runAt).toISOString(),
+            completed_at: now,
           });
-        },
-      );
+        });
+      }
+      const runAt = Date.now() + delay;
+      return control.retryAt(runAt, error, async (tx) => {
+        await saveAttempts(tx);
+        await tx.webhooks.updateEvent(event.id, {
+          urls,
+          status: 'pending',
+          attempts: round,
+          delivered_to: null,
+          completed_at: null,
+          next_attempt_at: new Date(runAt).toISOString(),
+        });
+      });
+    },
+    // Crashed too often: the event is `failed`, so its state says it will not be delivered.
+    async giveUp(job: JobRecord, tx: Repos) {
+      const event = await tx.webhooks.getEvent(String(job.payload.eventId));
+      if (event?.status !== 'pending') return;
+      await tx.webhooks.updateEvent(event.id, {
+        urls: event.urls,
+        status: 'failed',
+        attempts: event.attempts,
+        delivered_to: null,
+        completed_at: new Date().toISOString(),
+      });
     },
   };
 }

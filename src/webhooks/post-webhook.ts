@@ -31,6 +31,8 @@ export interface PostWebhookOptions {
   /** Deadline for the whole attempt: connect, response headers and the (bounded) body read. */
   timeoutMs: number;
   maxResponseBytes?: number;
+  /** Gives the attempt up early (the job was aborted). */
+  signal?: AbortSignal;
 }
 
 const USER_AGENT = 'mms-gateway';
@@ -58,7 +60,7 @@ export async function postWebhook(options: PostWebhookOptions): Promise<WebhookA
         body,
         headers: buildHeaders(options.headers),
         dispatcher,
-        signal: deadline.signal,
+        signal: options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal,
       });
     } catch (err) {
       const message = deadline.signal.aborted

@@ -37,6 +37,6 @@ export async function recordWebhookEvent(tx: Repos, e: NewWebhookEvent): Promise
     created_at: e.now.toISOString(),
     completed_at: null,
   });
-  await tx.jobs.enqueue({ queue: WEBHOOK_QUEUE, payload: { eventId: id } }, e.now.getTime());
+  await tx.jobs.enqueue({ queue: WEBHOOK_QUEUE, payload: { eventId: id }, fairKey: e.organizationId });
   return true;
 }

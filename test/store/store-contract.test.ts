@@ -421,6 +421,8 @@ for (const { name, open } of storesUnderTest()) {
           const [second] = await store.jobs.claim('w2', 10, LEASE_MS, T0 + LEASE_MS + 1);
           assert.equal(second?.id, first.id);
           assert.equal(second?.attempts, 2);
+          assert.equal(second?.crashes, 1, 'a lease that ran out counts as a crash');
+          assert.equal(second?.retries, 0);
           assert.equal(second?.locked_by, 'w2');
 
           await assert.rejects(store.jobs.complete(first, 'w1'), LeaseLostError);
@@ -438,12 +440,14 @@ for (const { name, open } of storesUnderTest()) {
         withStore(async (store) => {
           await store.jobs.enqueue({ queue: 'q', payload: { n: 1 } }, T0);
           const [job] = await store.jobs.claim('w1', 1, LEASE_MS, T0);
-          await store.jobs.retry(job!, 'w1', T0 + 5_000, `boom ${'x'.repeat(3_000)}`);
+          await store.jobs.retry(job!, 'w1', T0 + 5_000, `boom ${'x'.repeat(3_000)}`, { now: T0 });
           assert.equal(await store.jobs.nextRunAt(), T0 + 5_000);
           assert.deepEqual(await store.jobs.claim('w1', 1, LEASE_MS, T0 + 4_999), []);
           const [again] = await store.jobs.claim('w2', 1, LEASE_MS, T0 + 5_000);
           assert.equal(again?.id, job!.id);
           assert.equal(again?.attempts, 2);
+          assert.equal(again?.retries, 1, 'a retry counts against the handler’s own schedule');
+          assert.equal(again?.crashes, 0);
           assert.equal(again?.run_at, T0 + 5_000);
           assert.equal(again?.last_error?.length, 2_000);
           assert.ok(again?.last_error?.startsWith('boom x'));

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openPostgres } from '../../src/store/postgres/postgres-driver.ts';
+import type { SqlDriver } from '../../src/store/sql/driver.ts';
 import { openSqlite } from '../../src/store/sqlite/sqlite-driver.ts';
 import { createStore, type Store } from '../../src/store/store.ts';
 
@@ -73,16 +74,19 @@ function closingAlso(store: Store, cleanUp: () => Promise<void>): Store {
   };
 }
 
-async function openSqliteStore(): Promise<Store> {
+/** Lets a test see every statement a store runs (see test/support/counting-driver.ts). */
+export type WrapDriver = (driver: SqlDriver) => SqlDriver;
+
+async function openSqliteStore(wrap: WrapDriver = (d) => d): Promise<Store> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-gateway-sqlite-'));
-  const store = createStore(openSqlite(path.join(dir, 'gateway.sqlite')));
+  const store = createStore(wrap(openSqlite(path.join(dir, 'gateway.sqlite'))));
   await store.migrate();
   return closingAlso(store, async () => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
-async function openPostgresStore(): Promise<Store> {
+async function openPostgresStore(wrap: WrapDriver = (d) => d): Promise<Store> {
   const url = await createTestDatabase();
-  const store = createStore(await openPostgres(url));
+  const store = createStore(wrap(await openPostgres(url)));
   await store.migrate();
   return closingAlso(store, () => dropTestDatabase(url));
 }
@@ -91,7 +95,7 @@ async function openPostgresStore(): Promise<Store> {
  * Each store the gateway supports, opening fresh and migrated: a SQLite file in a temp dir, or a new
  * database on the test PostgreSQL server. Closing one also deletes it.
  */
-export function storesUnderTest(): Array<{ name: StoreName; open(): Promise<Store> }> {
+export function storesUnderTest(): Array<{ name: StoreName; open(wrap?: WrapDriver): Promise<Store> }> {
   return [
     { name: 'sqlite', open: openSqliteStore },
     { name: 'postgres', open: openPostgresStore },

@@ -4,13 +4,19 @@ import { parseJson } from './json.ts';
 
 type JobRow = Omit<JobRecord, 'payload'> & { payload: string };
 
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
 const fromRow = (r: JobRow): JobRecord => ({
   ...r,
   id: Number(r.id),
   run_at: Number(r.run_at),
   attempts: Number(r.attempts),
-  locked_until: r.locked_until === null ? null : Number(r.locked_until),
+  retries: Number(r.retries),
+  crashes: Number(r.crashes),
+  locked_until: num(r.locked_until),
+  failed_at: num(r.failed_at),
   created_at: Number(r.created_at),
+  fair_key: r.fair_key ?? null,
   payload: parseJson<Record<string, unknown>>(r.payload, {}),
 });
 
@@ -24,50 +30,181 @@ export class LeaseLostError extends Error {
 /** NOTIFY channel that tells idle workers on every node that a job was enqueued. */
 export const WORK_CHANNEL = 'mms_gateway_jobs';
 
+/** Which retry policy a rescheduled run counts against. */
+export type RetryKind = 'retry' | 'crash';
+
+export interface ClaimOptions {
+  /** Only this queue (each queue has its own capacity in the worker pool). */
+  queue?: string;
+  /** Skip the jobs of these fair keys (organizations already holding their share of the queue). */
+  excludeFairKeys?: readonly string[];
+  /** Also hand back leases that ran out first (default true). A pool does that on its heartbeat. */
+  reclaimExpired?: boolean;
+}
+
+export interface EnqueueManyOptions {
+  /** Insert the jobs already leased to this worker: it runs them at once, without a claim. */
+  leasedTo?: string;
+  leaseMs?: number;
+}
+
+/**
+ * The store's clock for job times. Every method takes an optional `now`: given, it is used as is
+ * (tests, a single SQLite node); omitted, PostgreSQL reads its own clock, so that nodes whose clocks
+ * disagree still agree on leases and due times, and SQLite reads this process's clock.
+ */
+const PG_CLOCK = '(floor(extract(epoch from clock_timestamp()) * 1000))::bigint';
+
 export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
+  const pg = dialect === 'postgres';
   // PostgreSQL: concurrent claimers skip each other's rows instead of waiting on them.
-  const lockClause = dialect === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
-  const insertJob = `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key)
-    VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (unique_key) DO NOTHING`;
+  const lockClause = pg ? 'FOR UPDATE SKIP LOCKED' : '';
+  // PostgreSQL: batch completions lock their rows in id order, so two never deadlock; renewals skip
+  // locked rows instead of waiting behind a batch.
+  const inIdOrder = pg ? 'ORDER BY id FOR UPDATE' : '';
+  const NOW = pg ? `COALESCE(CAST(? AS BIGINT), ${PG_CLOCK})` : 'CAST(? AS INTEGER)';
+  const clock = (now?: number) => now ?? (pg ? null : Date.now());
+  /** A list parameter: a PostgreSQL array, or JSON read through json_each on SQLite. */
+  const list = (values: readonly unknown[]) => (pg ? values : JSON.stringify(values));
+  const inList = (column: string, type: 'BIGINT' | 'TEXT') =>
+    pg ? `${column} = ANY(CAST(? AS ${type}[]))` : `${column} IN (SELECT value FROM json_each(?))`;
+  const delayOf = (runAt: number | undefined, now?: number) =>
+    runAt === undefined ? 0 : runAt - (now ?? Date.now());
+
+  const insertJob = `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key, fair_key)
+    VALUES (?, ?, ${NOW} + ?, 0, ${NOW}, ?, ?) ON CONFLICT (unique_key) DO NOTHING`;
   // PostgreSQL: the NOTIFY that wakes idle workers rides on the insert (one round trip). It is
-  // delivered when the enqueuing transaction commits, never for a rollback, once per transaction.
-  const enqueueSql =
-    dialect === 'postgres'
-      ? `WITH queued AS (${insertJob} RETURNING id) SELECT pg_notify('${WORK_CHANNEL}', '') FROM queued`
-      : insertJob;
+  // delivered when the enqueuing transaction commits, never for a rollback, once per transaction,
+  // and only for work due now: workers find later work through their timers.
+  const enqueueSql = pg
+    ? `WITH queued AS (${insertJob} RETURNING id)
+       SELECT pg_notify('${WORK_CHANNEL}', '') FROM queued WHERE CAST(? AS BIGINT) <= 0`
+    : insertJob;
+
+  // Many jobs in one statement; PostgreSQL sends one NOTIFY for the batch (and none when every job
+  // is leased to the worker that inserted it).
+  const insertManySql = pg
+    ? `WITH input AS (
+         SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]),
+           CAST(? AS TEXT[])) AS t(queue, payload, delay, unique_key, fair_key)
+       ), clock AS (SELECT ${NOW} AS now, CAST(? AS TEXT) AS owner, CAST(? AS BIGINT) AS lease_ms),
+       ins AS (
+         INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key, fair_key, locked_by, locked_until)
+         SELECT i.queue, i.payload, c.now + i.delay, CASE WHEN c.owner IS NULL THEN 0 ELSE 1 END, c.now,
+           i.unique_key, i.fair_key, c.owner, c.now + c.lease_ms
+         FROM input i CROSS JOIN clock c
+         ON CONFLICT (unique_key) DO NOTHING RETURNING *
+       ), wake AS (
+         SELECT pg_notify('${WORK_CHANNEL}', '') AS n WHERE EXISTS (SELECT 1 FROM ins WHERE locked_by IS NULL)
+       )
+       SELECT ins.* FROM ins LEFT JOIN wake ON true`
+    : `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key, fair_key, locked_by, locked_until)
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), c.now + json_extract(value, '$[2]'),
+         CASE WHEN c.owner IS NULL THEN 0 ELSE 1 END, c.now, json_extract(value, '$[3]'),
+         json_extract(value, '$[4]'), c.owner, c.now + c.lease_ms
+       FROM json_each(?), (SELECT CAST(? AS INTEGER) AS now, ? AS owner, ? AS lease_ms) c
+       WHERE true ON CONFLICT (unique_key) DO NOTHING RETURNING *`;
+
+  const reclaimSql = `UPDATE jobs SET locked_by = NULL, locked_until = NULL, crashes = crashes + 1,
+      last_error = 'lease expired: its worker stopped or stalled'
+    WHERE id IN (SELECT id FROM jobs WHERE locked_by IS NOT NULL AND locked_until < ${NOW} ${lockClause})`;
+
+  const claimSql = (
+    queue: boolean,
+  ) => `UPDATE jobs SET locked_by = ?, locked_until = ${NOW} + ?, attempts = attempts + 1
+    WHERE id IN (
+      SELECT id FROM jobs
+      WHERE locked_by IS NULL AND failed_at IS NULL AND run_at <= ${NOW} ${queue ? 'AND queue = ?' : ''}
+        AND (fair_key IS NULL OR NOT (${inList('fair_key', 'TEXT')}))
+      ORDER BY run_at, id LIMIT ? ${lockClause}
+    )
+    RETURNING *`;
+  const claimAnySql = claimSql(false);
+  const claimQueueSql = claimSql(true);
+
+  /**
+   * Hands back jobs whose lease ran out (their worker died or stalled); each counts as a crash.
+   * Rows a live owner is renewing right now are skipped (PostgreSQL), never waited on.
+   */
+  const reclaimExpired = (now?: number): Promise<number> => db.run(reclaimSql, [clock(now)]);
 
   return {
-    async enqueue(job: NewJob, now: number): Promise<void> {
-      await db.run(enqueueSql, [
+    reclaimExpired,
+
+    /** One job. `job.runAt` is read on the caller's clock (`now`, or this process's). */
+    async enqueue(job: NewJob, now?: number): Promise<void> {
+      const delay = job.delayMs ?? delayOf(job.runAt, now);
+      const params = [
         job.queue,
         JSON.stringify(job.payload),
-        job.runAt ?? now,
-        now,
+        clock(now),
+        delay,
+        clock(now),
         job.uniqueKey ?? null,
-      ]);
+        job.fairKey ?? null,
+      ];
+      await db.run(enqueueSql, pg ? [...params, delay] : params);
     },
 
     /**
-     * Leases up to `limit` due jobs to `workerId`; each claim counts as an attempt. Leases that ran
-     * out (their worker died or stalled) are handed back first, so those jobs are claimable again.
+     * Many jobs in one statement. With `leasedTo`, they are inserted already leased to that worker,
+     * which runs them without claiming them; they return to the queue only if its lease runs out.
+     * Returns the jobs inserted (a unique key already present inserts nothing).
      */
-    async claim(workerId: string, limit: number, leaseMs: number, now: number): Promise<JobRecord[]> {
-      // Skipping rows another node holds: no waits, and no deadlock with a live owner extending them.
-      await db.run(
-        `UPDATE jobs SET locked_by = NULL, locked_until = NULL
-         WHERE id IN (SELECT id FROM jobs WHERE locked_by IS NOT NULL AND locked_until < ? ${lockClause})`,
-        [now],
-      );
-      const rows = await db.all<JobRow>(
-        `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
-         WHERE id IN (
-           SELECT id FROM jobs
-           WHERE locked_by IS NULL AND run_at <= ?
-           ORDER BY run_at, id LIMIT ? ${lockClause}
-         )
-         RETURNING *`,
-        [workerId, now + leaseMs, now, limit],
-      );
+    async enqueueMany(
+      jobs: readonly NewJob[],
+      opts: EnqueueManyOptions = {},
+      now?: number,
+    ): Promise<JobRecord[]> {
+      if (jobs.length === 0) return [];
+      const owner = opts.leasedTo ?? null;
+      const leaseMs = owner === null ? null : (opts.leaseMs ?? 60_000);
+      const delays = jobs.map((j) => j.delayMs ?? delayOf(j.runAt, now));
+      const rows = pg
+        ? await db.all<JobRow>(insertManySql, [
+            jobs.map((j) => j.queue),
+            jobs.map((j) => JSON.stringify(j.payload)),
+            delays,
+            jobs.map((j) => j.uniqueKey ?? null),
+            jobs.map((j) => j.fairKey ?? null),
+            clock(now),
+            owner,
+            leaseMs,
+          ])
+        : await db.all<JobRow>(insertManySql, [
+            JSON.stringify(
+              jobs.map((j, i) => [
+                j.queue,
+                JSON.stringify(j.payload),
+                delays[i],
+                j.uniqueKey ?? null,
+                j.fairKey ?? null,
+              ]),
+            ),
+            clock(now),
+            owner,
+            leaseMs,
+          ]);
+      return rows.map(fromRow);
+    },
+
+    /**
+     * Leases up to `limit` due jobs to `workerId`, in one statement; each claim counts as a run
+     * (`attempts`). Unless told otherwise, leases that ran out are handed back first.
+     */
+    async claim(
+      workerId: string,
+      limit: number,
+      leaseMs: number,
+      now?: number,
+      opts: ClaimOptions = {},
+    ): Promise<JobRecord[]> {
+      if (opts.reclaimExpired !== false) await reclaimExpired(now);
+      const t = clock(now);
+      const exclude = list(opts.excludeFairKeys ?? []);
+      const rows = opts.queue
+        ? await db.all<JobRow>(claimQueueSql, [workerId, t, leaseMs, t, opts.queue, exclude, limit])
+        : await db.all<JobRow>(claimAnySql, [workerId, t, leaseMs, t, exclude, limit]);
       return rows.map(fromRow);
     },
 
@@ -77,27 +214,83 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       if (changed === 0) throw new LeaseLostError(job.id);
     },
 
-    async retry(job: JobRecord, workerId: string, runAt: number, error: string): Promise<void> {
+    /**
+     * Deletes every finished job of a batch that `workerId` still holds, in one statement, and
+     * returns their ids; the others were taken by another worker. Inside the batch's transaction,
+     * before its effects: the deleted rows stay locked until it commits.
+     */
+    async completeMany(ids: readonly number[], workerId: string): Promise<Set<number>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db.all<{ id: number | string }>(
+        `DELETE FROM jobs WHERE id IN (
+           SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')} ${inIdOrder}
+         ) RETURNING id`,
+        [workerId, list(ids)],
+      );
+      return new Set(rows.map((r) => Number(r.id)));
+    },
+
+    /**
+     * Runs the job again at `runAt` (on the caller's clock, `now` or this process's), counting one
+     * more `retries` (the handler's own schedule) or `crashes` (a throw or a timeout).
+     */
+    async retry(
+      job: JobRecord,
+      workerId: string,
+      runAt: number,
+      error: string,
+      opts: { kind?: RetryKind; now?: number } = {},
+    ): Promise<void> {
+      const counter = opts.kind === 'crash' ? 'crashes' : 'retries';
       const changed = await db.run(
-        `UPDATE jobs SET run_at = ?, locked_by = NULL, locked_until = NULL, last_error = ?
+        `UPDATE jobs SET run_at = ${NOW} + ?, locked_by = NULL, locked_until = NULL, last_error = ?,
+           ${counter} = ${counter} + 1
          WHERE id = ? AND locked_by = ?`,
-        [runAt, error.slice(0, 2000), job.id, workerId],
+        [clock(opts.now), delayOf(runAt, opts.now), error.slice(0, 2000), job.id, workerId],
       );
       if (changed === 0) throw new LeaseLostError(job.id);
     },
 
-    /** Keeps the leases of jobs this worker is still running; returns how many it still held. */
-    async extendLeases(workerId: string, jobIds: number[], lockedUntil: number): Promise<number> {
-      if (jobIds.length === 0) return 0;
-      const placeholders = jobIds.map(() => '?').join(', ');
-      return db.run(`UPDATE jobs SET locked_until = ? WHERE locked_by = ? AND id IN (${placeholders})`, [
-        lockedUntil,
-        workerId,
-        ...jobIds,
-      ]);
+    /** Gives the job up: it is kept with its last error for the operator and never runs again. */
+    async fail(job: JobRecord, workerId: string, error: string, now?: number): Promise<void> {
+      const changed = await db.run(
+        `UPDATE jobs SET failed_at = ${NOW}, locked_by = NULL, locked_until = NULL, last_error = ?
+         WHERE id = ? AND locked_by = ?`,
+        [clock(now), error.slice(0, 2000), job.id, workerId],
+      );
+      if (changed === 0) throw new LeaseLostError(job.id);
     },
 
-    /** Hands back unfinished work at shutdown without counting it as an attempt. */
+    /**
+     * Renews, in one statement, the leases of the jobs this worker still runs or holds; returns the
+     * ids it still held (a missing id was taken by another worker).
+     */
+    async extendLeases(
+      workerId: string,
+      jobIds: readonly number[],
+      leaseMs: number,
+      now?: number,
+    ): Promise<Set<number>> {
+      if (jobIds.length === 0) return new Set();
+      const rows = await db.all<{ id: number | string }>(
+        `UPDATE jobs SET locked_until = ${NOW} + ? WHERE id IN (
+           SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')} ${lockClause}
+         ) RETURNING id`,
+        [clock(now), leaseMs, workerId, list(jobIds)],
+      );
+      const renewed = new Set(rows.map((r) => Number(r.id)));
+      if (renewed.size === jobIds.length || !pg) return renewed;
+      // Rows skipped because one of our own transactions holds them (a batch completing them, a
+      // handler holding its lease) are still ours: a renewal never waits behind a long batch.
+      const still = await db.all<{ id: number | string }>(
+        `SELECT id FROM jobs WHERE locked_by = ? AND ${inList('id', 'BIGINT')}`,
+        [workerId, list(jobIds.filter((id) => !renewed.has(id)))],
+      );
+      for (const r of still) renewed.add(Number(r.id));
+      return renewed;
+    },
+
+    /** Hands back unfinished work at shutdown without counting it as a run. */
     async releaseAll(workerId: string): Promise<number> {
       return db.run(
         'UPDATE jobs SET locked_by = NULL, locked_until = NULL, attempts = attempts - 1 WHERE locked_by = ?',
@@ -105,10 +298,10 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       );
     },
 
+    /** When the next unleased job is due, on the store's clock. */
     async nextRunAt(): Promise<number | null> {
-      // Unleased jobs only (index-backed); jobs whose worker died are handed back by the next claim.
       const row = await db.get<{ t: number | string | null }>(
-        'SELECT MIN(run_at) AS t FROM jobs WHERE locked_by IS NULL',
+        'SELECT MIN(run_at) AS t FROM jobs WHERE locked_by IS NULL AND failed_at IS NULL',
       );
       return row?.t == null ? null : Number(row.t);
     },
@@ -121,11 +314,45 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       ]);
       return rows.map(fromRow).filter((j) => j.payload[field] === value);
     },
+    /** Milliseconds until the next unleased job of these queues is due (≤ 0: due now), or null. */
+    async msUntilDue(queues: readonly string[], now?: number): Promise<number | null> {
+      const row = await db.get<{ t: number | string | null }>(
+        `SELECT MIN(run_at) - ${NOW} AS t FROM jobs
+         WHERE locked_by IS NULL AND failed_at IS NULL AND ${inList('queue', 'TEXT')}`,
+        [clock(now), list(queues)],
+      );
+      return row?.t == null ? null : Number(row.t);
+    },
+
+    /** Live jobs (given-up ones are not counted). */
     async count(queue?: string): Promise<number> {
       const row = queue
-        ? await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM jobs WHERE queue = ?', [queue])
-        : await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM jobs');
+        ? await db.get<{ n: number | string }>(
+            'SELECT COUNT(*) AS n FROM jobs WHERE queue = ? AND failed_at IS NULL',
+            [queue],
+          )
+        : await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM jobs WHERE failed_at IS NULL');
       return Number(row?.n ?? 0);
+    },
+
+    /** Jobs given up, newest first, with their last error: for the operator. */
+    async failed(queue?: string, limit = 100): Promise<JobRecord[]> {
+      const rows = queue
+        ? await db.all<JobRow>(
+            'SELECT * FROM jobs WHERE failed_at IS NOT NULL AND queue = ? ORDER BY failed_at DESC, id DESC LIMIT ?',
+            [queue, limit],
+          )
+        : await db.all<JobRow>(
+            'SELECT * FROM jobs WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT ?',
+            [limit],
+          );
+      return rows.map(fromRow);
+    },
+
+    /** A job by id, live or given up. */
+    async get(id: number): Promise<JobRecord | undefined> {
+      const row = await db.get<JobRow>('SELECT * FROM jobs WHERE id = ?', [id]);
+      return row ? fromRow(row) : undefined;
     },
   };
 }

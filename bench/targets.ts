@@ -1,0 +1,88 @@
+import { readResults } from './results-file.ts';
+
+// The targets of issue 11, read side by side from what the benches of this run wrote.
+type Json = Record<string, unknown>;
+
+const at = (o: Json | null, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Json)[k] : undefined), o);
+
+interface Row {
+  measure: string;
+  before: string;
+  target: string;
+  value: unknown;
+  met: (v: number) => boolean;
+}
+
+/** Prints the issue's target table from this run's result files; a bench not run shows "not run". */
+export function printTargets(since: number): void {
+  const e2e = readResults('e2e', since);
+  const pg = readResults('postgres', since);
+  const accept = readResults('accept', since);
+  const rows: Row[] = [
+    {
+      measure: 'SQLite full pipeline, msg/s sustained',
+      before: '273–363',
+      target: '≥ 1,000',
+      value: at(e2e, 'throughput.sustained_completion_rate_per_s'),
+      met: (v) => v >= 1000,
+    },
+    {
+      measure: 'SQLite gateway CPU per message, ms',
+      before: '4.3',
+      target: '≤ 1.5',
+      value: at(e2e, 'throughput.gateway_cpu_ms_per_message'),
+      met: (v) => v <= 1.5,
+    },
+    {
+      measure: 'at 500 msg/s: 200 → last finalized, p50 ms',
+      before: '6,000',
+      target: '≤ 20',
+      value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p50_ms'),
+      met: (v) => v <= 20,
+    },
+    {
+      measure: 'at 500 msg/s: 200 → last finalized, p99 ms',
+      before: '7,400',
+      target: '≤ 100',
+      value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p99_ms'),
+      met: (v) => v <= 100,
+    },
+    {
+      measure: 'PostgreSQL 1 node, commits per message (64 in flight)',
+      before: '49–51',
+      target: '≤ 3',
+      value: at(pg, 'pipeline.postgres_1.postgres_commits_per_message'),
+      met: (v) => v <= 3,
+    },
+    {
+      measure: 'PostgreSQL CPU per message, ms',
+      before: '27.5',
+      target: '≤ 3',
+      value: at(pg, 'pipeline.postgres_1.postgres_cpu_ms_per_message'),
+      met: (v) => v <= 3,
+    },
+    {
+      measure: 'PostgreSQL 1 node pipeline / SQLite (same run)',
+      before: '0.19',
+      target: '≥ 0.5',
+      value: at(pg, 'ratios.pipeline.postgres_1_to_sqlite_1'),
+      met: (v) => v >= 0.5,
+    },
+    {
+      measure: 'accept rate / bare Fastify echo',
+      before: '0.18–0.25',
+      target: '≥ 0.33',
+      value: at(accept, 'ratio_gateway_to_fastify'),
+      met: (v) => v >= 0.33,
+    },
+  ];
+  process.stdout.write('\n== targets of issue 11 (this run)\n');
+  for (const r of rows) {
+    const v = typeof r.value === 'number' ? r.value : null;
+    const verdict = v === null ? 'not run' : r.met(v) ? 'met' : 'NOT met';
+    process.stdout.write(
+      `${r.measure.padEnd(56)} ${String(v ?? '-').padStart(8)}  (before ${r.before}; target ${r.target}) ${verdict}\n`,
+    );
+  }
+}
