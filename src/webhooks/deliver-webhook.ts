@@ -98,7 +98,11 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         if (result.outcome === 'gone') target.gone = true;
         if (result.outcome === 'gone')
           deps.logger?.warn(
-            { eventId: event.id, url: target.url, reason: result.error ?? `HTTP ${result.statusCode}` },
+            {
+              eventId: event.id,
+              url: target.url,
+              reason: result.operatorError ?? result.error ?? `HTTP ${result.statusCode}`,
+            },
             'webhook URL retired',
           );
         if (result.retryAfterMs !== null) retryAfterMs = Math.max(retryAfterMs ?? 0, result.retryAfterMs);

@@ -67,7 +67,7 @@ describe('operator CLI', () => {
       [org],
     );
     const keys = await cli('keys', 'list', '--org', org, '--json');
-    assert.equal(JSON.parse(keys.stdout).api_keys.length, 1);
+    assert.equal(JSON.parse(keys.stdout).keys.length, 1);
     assert.ok(!keys.stdout.includes(gw.apiKey!) && !keys.stdout.includes('key_hash'));
     const numbers = JSON.parse((await cli('numbers', 'list', '--org', org, '--json')).stdout);
     assert.deepEqual(

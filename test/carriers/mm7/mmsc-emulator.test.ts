@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { readMm7Answer } from '../../../src/carriers/mm7/responses.ts';
 import { type MmscEmulator, startMmscEmulator } from '../../../src/mmsc/emulator.ts';
+import { CLI_ENTRY } from '../../support/gateway.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { startMm7Receiver } from './mm7-receiver.ts';
 
@@ -214,8 +214,8 @@ describe('MMSC emulator against hand-built requests', () => {
 
 describe('mms-gateway mmsc (CLI)', () => {
   it('starts, prints its URLs, and serves the control API', async () => {
-    const bin = path.resolve(import.meta.dirname, '../../../bin/mms-gateway.js');
-    const child = spawn(process.execPath, [bin, 'mmsc', '--port', '0', '--json'], {
+    // The CLI from source, as the other CLI tests run it (the bin runs the compiled build).
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'mmsc', '--port', '0', '--json'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
