@@ -320,7 +320,8 @@ describe('media fetch without OUTBOUND_ALLOW_CIDRS', () => {
   let media: MediaServer;
 
   before(async () => {
-    gw = await startPipelineGateway({ env: { OUTBOUND_ALLOW_CIDRS: '' } });
+    // Production mode: a sandbox lets media come from loopback addresses.
+    gw = await startPipelineGateway({ env: { OUTBOUND_ALLOW_CIDRS: '', SANDBOX: 'false' } });
     media = await startMediaServer();
   });
 

@@ -117,5 +117,6 @@ export function webhookEvent(
     delivered_to: null,
     created_at: iso(createdAtMs),
     completed_at: null,
+    next_attempt_at: null,
   };
 }
