@@ -120,7 +120,8 @@ test('in a sandbox (the default with BOOTSTRAP) the developer is the operator: t
 });
 
 test('without an allow-list: refused media and webhooks say "destination not allowed", not the address', async () => {
-  const gw = await start({ OUTBOUND_ALLOW_CIDRS: '' });
+  // Production: a sandbox would admit loopback destinations.
+  const gw = await start({ OUTBOUND_ALLOW_CIDRS: '', SANDBOX: 'false' });
   const server = http.createServer((_req, res) => res.end('x'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -35,6 +35,7 @@ export function phoneNumberRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Read, merge and write in one transaction with the number locked (and the profile it is
   // attached to kept from being deleted meanwhile): concurrent PATCHes of different fields both land.
   app.patch<{ Params: { id: string } }>('/v2/phone_numbers/:id/messaging', async (request) => {
+    if (!isNumberIdOrE164(request.params.id)) throw apiError('10005');
     const updated = await store.transaction(async (tx) => {
       const number = await tx.numbers.findByIdOrNumber(request.organizationId, request.params.id, true);
       if (!number) throw apiError('10005');

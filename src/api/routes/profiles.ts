@@ -53,6 +53,7 @@ export function profileRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Read, merge and write in one transaction with the row locked: two concurrent PATCHes of
   // different fields both land.
   app.patch<IdParams>('/v2/messaging_profiles/:id', async (request) => {
+    if (!isUuid(request.params.id)) throw apiError('10005');
     const updated = await store.transaction(async (tx) => {
       const profile = await tx.profiles.get(request.organizationId, request.params.id, 'UPDATE');
       if (!profile) throw apiError('10005');
