@@ -36,7 +36,16 @@ export interface CarrierError {
 }
 
 export type RecipientSubmitOutcome =
-  | { recipientId: string; accepted: true; carrierMessageId: string }
+  | {
+      recipientId: string;
+      accepted: true;
+      carrierMessageId: string;
+      /**
+       * An upstream provider queued it but has not sent it yet: the recipient stays `sending` (with
+       * its carrier id) until a `sent` report, or a `sending_failed` one, says what became of it.
+       */
+      awaitingSent?: boolean;
+    }
   | { recipientId: string; accepted: false; error: CarrierError };
 
 export type SubmitResult =
@@ -46,6 +55,13 @@ export type SubmitResult =
 
 export type FinalDeliveryStatus = 'delivered' | 'delivery_failed' | 'delivery_unconfirmed';
 
+/**
+ * What a report can say: a final delivery status; `sent` (an upstream provider handed it to the
+ * carrier, for a recipient accepted with `awaitingSent`); or `sending_failed` (the upstream could not
+ * send it after all).
+ */
+export type ReportedStatus = FinalDeliveryStatus | 'sent' | 'sending_failed';
+
 export interface DeliveryReport {
   carrierMessageId: string;
   /**
@@ -53,7 +69,7 @@ export interface DeliveryReport {
    * submission (MM7's MessageID): the report then matches the recipient by id and number.
    */
   phoneNumber?: string;
-  status: FinalDeliveryStatus;
+  status: ReportedStatus;
   error?: CarrierError;
   occurredAt: Date;
 }

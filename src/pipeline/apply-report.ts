@@ -1,15 +1,17 @@
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
-import type { JobRecord } from '../store/records.ts';
+import type { JobRecord, MessageRecord, RecipientRecord } from '../store/records.ts';
 import type { Repos, Store } from '../store/store.ts';
+import { emitRecipientEvent } from './emit-event.ts';
 import { finalizeRecipients, GAVE_UP } from './recipient-transitions.ts';
 import { CARRIER_REPORT_QUEUE, type StoredReport } from './record-delivery-report.ts';
 
 /**
- * `carrier.report`: a delivery report from the carrier moves its recipient from `sent` to its final
- * status. A report can arrive before the submit's answer is recorded (carriers race like that), so an
- * unknown carrier id is retried for a while; a report that never matches is given up and kept, with
- * its error, for the operator.
+ * `carrier.report`: a report from the carrier moves its recipient from `sent` to its final status
+ * (or, from an upstream provider, from `sending` to `sent` or `sending_failed`). A report can arrive
+ * before the submit's answer is recorded (carriers race like that), so an unknown carrier id is
+ * retried for a while; a report that never matches is given up and kept, with its error, for the
+ * operator.
  */
 export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySchedule }): JobHandler {
   const { store } = deps;
@@ -29,18 +31,7 @@ export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySc
       }
       const found = await store.messages.get(recipient.message_id);
       if (!found) return control.complete();
-      return control.complete(async (tx) => {
-        const errors = report.error ? [report.error] : [];
-        await finalizeRecipients(
-          tx,
-          found.message,
-          [recipient],
-          report.status,
-          errors,
-          ['sent'],
-          new Date(report.occurredAt),
-        );
-      });
+      return control.complete((tx) => applyReport(tx, found.message, recipient, report));
     },
     // A report that keeps crashing: its recipient ends `delivery_unconfirmed`, with the error.
     async giveUp(job: JobRecord, tx: Repos) {
@@ -62,4 +53,31 @@ export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySc
       );
     },
   };
+}
+
+async function applyReport(
+  tx: Repos,
+  message: MessageRecord,
+  recipient: RecipientRecord,
+  report: StoredReport,
+): Promise<void> {
+  const at = new Date(report.occurredAt);
+  const errors = report.error ? [report.error] : [];
+  if (report.status === 'sending_failed') {
+    await finalizeRecipients(tx, message, [recipient], 'sending_failed', errors, ['sending'], at);
+    return;
+  }
+  let current = recipient;
+  // An upstream's final report can overtake its `sent` one: the recipient is sent first, so its
+  // webhooks keep their order (message.sent before message.finalized).
+  if (recipient.status === 'sending') {
+    const stamp = at.toISOString();
+    const change = { status: 'sent' as const, errors: [], sent_at: stamp };
+    if (await tx.messages.transitionRecipient(recipient.id, ['sending'], change, stamp)) {
+      current = { ...recipient, ...change, updated_at: stamp };
+      await emitRecipientEvent(tx, message, current, 'message.sent', at);
+    }
+  }
+  if (report.status === 'sent') return;
+  await finalizeRecipients(tx, message, [current], report.status, errors, ['sent'], at);
 }

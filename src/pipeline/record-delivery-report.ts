@@ -40,6 +40,7 @@ export async function recordDeliveryReport(
     queue: CARRIER_REPORT_QUEUE,
     payload: { ...payload },
     delayMs: Math.max(0, at - now),
-    uniqueKey: `report:${who}`,
+    // A `sent` report and the final one for the same recipient are two reports, not duplicates.
+    uniqueKey: report.status === 'sent' ? `report:${who}:sent` : `report:${who}`,
   });
 }

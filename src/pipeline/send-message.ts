@@ -176,6 +176,15 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
             );
             continue;
           }
+          if (outcome.awaitingSent) {
+            const queued = {
+              status: 'sending' as const,
+              errors: [],
+              carrier_message_id: outcome.carrierMessageId,
+            };
+            await tx.messages.transitionRecipient(r.id, ['sending'], queued, at);
+            continue;
+          }
           const change = {
             status: 'sent' as const,
             errors: [],
