@@ -68,6 +68,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const media = createFileMediaStore(path.join(config.dataDir, 'media'));
     // Media links point at PUBLIC_URL, or at the address the API listens on (known once it listens).
     let baseUrl = config.publicUrl ?? '';
+    const send = {
+      store,
+      lookupNumber: (e164: string) => lookup.lookup(e164),
+      analyzeText,
+      rates,
+      queueLifetimeMs: config.queueLifetimeSeconds * 1000,
+      onQueued: () => workers?.wake(),
+    };
     app = buildApp(
       {
         store,
@@ -88,18 +96,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
             cacheMs: config.connectorCacheMs,
           }),
           receive: (message) =>
-            receiveMessage({ store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}` }, message),
+            receiveMessage(
+              { store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}`, replies: send },
+              message,
+            ),
           onWork: () => workers?.wake(),
         },
         workersRunning: () => (workers ? !closed : null),
-        send: {
-          store,
-          lookupNumber: (e164) => lookup.lookup(e164),
-          analyzeText,
-          rates,
-          queueLifetimeMs: config.queueLifetimeSeconds * 1000,
-          onQueued: () => workers?.wake(),
-        },
+        send,
       },
       { bodyLimitBytes: config.bodyLimitBytes, logger, timeouts: config.http },
     );
