@@ -63,7 +63,10 @@ export const optOutListResponseSchema = z.object({
   meta: paginationMetaSchema,
 });
 
-const ops = z.enum(['start', 'stop', 'info']);
+const ops = z.enum(['start', 'stop', 'info'], {
+  error: (issue) =>
+    issue.input === undefined ? codedMessage('10004', "The 'op' parameter is required.") : undefined,
+});
 
 /** Body of creating or replacing an auto-response setting (Telnyx's AutoRespConfigCreateSchema). */
 export const autorespConfigBodySchema = z
