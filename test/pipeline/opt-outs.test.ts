@@ -406,4 +406,9 @@ test('GET /v2/messaging_optouts through the SDK: filters, pages, redaction, tena
   );
   assert.equal(bad.status, 400);
   assert.equal(bad.body.errors[0]!.code, '10015');
+
+  // A deleted profile takes its rules with it.
+  await sdk.messagingProfiles.delete(secondProfileId);
+  assert.deepEqual(await all({ filter: { messaging_profile_id: secondProfileId } }), []);
+  assert.equal((await all({ created_at: { gte: start } })).length, 3);
 });
