@@ -12,6 +12,7 @@ import {
   startPipelineGateway,
   waitForFinal,
 } from '../support/pipeline-gateway.ts';
+import { telnyxAjv } from '../support/telnyx-spec.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -29,6 +30,7 @@ const STOP_REPLY =
 const START_REPLY =
   'You have successfully been re-subscribed to this number. Reply STOP to unsubscribe. Msg&Data Rates May Apply.';
 
+const ajv = telnyxAjv();
 let gw: TestGateway;
 let receiver: WebhookReceiver;
 let sdk: Telnyx;
@@ -77,25 +79,39 @@ interface ReceivedPayload {
   autoresponse_type?: string;
 }
 
-/** A handset texts `text` to our number `to` through the MM7 receiver; resolves to the event the app got. */
-async function inbound(from: string, text: string, to = gw.numbers[0]!): Promise<ReceivedPayload> {
+/**
+ * A handset texts `text` to our number `to` (with other addressees when given) through the MM7
+ * receiver; resolves to the payload of the event the app got.
+ */
+async function inbound(
+  from: string,
+  text: string,
+  to = gw.numbers[0]!,
+  group: { to?: string[]; cc?: string[] } = {},
+): Promise<ReceivedPayload> {
   const res = await postMm7(
     `${gw.url}/mm7/mmsc`,
-    deliverReq({ from, to: [to], text, image: { contentType: 'image/png', bytes: makePng(100, 1) } }),
+    deliverReq({
+      from,
+      to: [to, ...(group.to ?? [])],
+      cc: group.cc,
+      text,
+      image: { contentType: 'image/png', bytes: makePng(100, 1) },
+    }),
     AUTH,
   );
   assert.equal(res.status, 200, res.text);
   assert.equal(statusCodeOf(res.text), 1000);
   return waitFor(
-    () =>
-      receiver.received
-        .map(envelopeOf)
-        .find(
-          (e) =>
-            e.data.event_type === 'message.received' &&
-            (e.data.payload as unknown as ReceivedPayload).from.phone_number === from &&
-            (e.data.payload as unknown as ReceivedPayload).text === text,
-        )?.data.payload as unknown as ReceivedPayload | undefined,
+    () => {
+      const request = receiver.received.find((r) => {
+        const e = envelopeOf(r);
+        const p = e.data.payload as unknown as ReceivedPayload;
+        return e.data.event_type === 'message.received' && p.from.phone_number === from && p.text === text;
+      });
+      if (!request) return undefined;
+      return (JSON.parse(request.rawBody) as { data: { payload: ReceivedPayload } }).data.payload;
+    },
     { description: `message.received from ${from}: ${JSON.stringify(text)}` },
   );
 }
@@ -165,6 +181,30 @@ test('"please stop texting" and other near misses are ordinary messages: no rule
   }
 });
 
+test('a STOP inside a group reply (To + Cc) blocks its sender only, and the reply goes to the sender alone', async () => {
+  const phone = handset();
+  const friends = [handset(), handset()];
+  const event = await inbound(phone, 'stop', gw.numbers[1], { to: [friends[0]!], cc: [friends[1]!] });
+  assert.equal(event.autoresponse_type, 'STOP');
+  assert.deepEqual(
+    (event as unknown as { cc: Array<{ phone_number: string }> }).cc.map((c) => c.phone_number).sort(),
+    [...friends].sort(),
+  );
+  assert.ok(await isBlocked(phone));
+  for (const friend of friends) assert.equal(await isBlocked(friend), false);
+  const [reply] = await waitFor(async () => {
+    const found = await sentTo(phone);
+    return found.length > 0 ? found : null;
+  });
+  assert.equal((reply!.from as { phone_number: string }).phone_number, gw.numbers[1]);
+  assert.deepEqual(
+    reply!.to.map((r) => r.phone_number),
+    [phone],
+    'the reply goes to the sender alone, not to the group',
+  );
+  for (const friend of friends) assert.deepEqual(await sentTo(friend), []);
+});
+
 test('the STOP reply goes from the receiving number to the sender, with the default text, through the pipeline', async () => {
   const phone = handset();
   const receiving = gw.numbers[1]!;
@@ -192,6 +232,8 @@ test('a send to a blocked number: 409 / 40300 with the pointer and detail, nothi
   const before = (await gw.store.messages.listForOrganization(gw.organizationId, {}, 10_000)).length;
   const res = await send([other, blocked], gw.numbers[0]);
   assert.equal(res.status, 409, JSON.stringify(res.body));
+  const validate = ajv.component('messaging', 'messaging_Errors');
+  assert.ok(validate(res.body), JSON.stringify(validate.errors));
   assert.deepEqual(
     res.body.errors?.map(({ meta: _request, ...e }) => e),
     [
