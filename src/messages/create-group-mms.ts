@@ -45,8 +45,9 @@ function allowedRegion(whitelist: string[], country: string | null): boolean {
 
 /**
  * Accepts a validated group MMS for an organization: checks the sender and destinations against the
- * organization's numbers, profile and the profile's opt-out block rules, then stores the message, one row per recipient and the work
- * row for the pipeline in one transaction. Returns the Telnyx record.
+ * organization's numbers, its profile and the profile's opt-out block rules, then stores the
+ * message, one row per recipient and the work row for the pipeline in one transaction. Returns the
+ * Telnyx record.
  */
 export async function createGroupMms(
   deps: SendDeps,
