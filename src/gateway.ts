@@ -8,6 +8,7 @@ import { createConnectorDirectory } from './carriers/connector-directory.ts';
 import type { Config } from './config/config.ts';
 import { receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
+import type { SendDeps } from './messages/create-group-mms.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
 import { parseE164 } from './numbers/e164.ts';
@@ -55,6 +56,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     table: loadPrefixTable(config.prefixTableFile ?? DEMO_PREFIX_TABLE_URL),
   });
   const rates: RateTable | null = config.rateTableFile ? loadRateTable(config.rateTableFile) : null;
+  // How messages are queued: by the send API, and by the inbound intake for STOP/START/HELP replies.
+  const send: SendDeps = {
+    store,
+    lookupNumber: (e164) => lookup.lookup(e164),
+    analyzeText,
+    rates,
+    queueLifetimeMs: config.queueLifetimeSeconds * 1000,
+    onQueued: () => workers?.wake(),
+  };
 
   const workers: WorkerPool | null = config.roles.includes('worker')
     ? startPipeline(config, store, logger)
@@ -88,18 +98,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
             cacheMs: config.connectorCacheMs,
           }),
           receive: (message) =>
-            receiveMessage({ store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}` }, message),
+            receiveMessage(
+              { store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}`, replies: send },
+              message,
+            ),
           onWork: () => workers?.wake(),
         },
         workersRunning: () => (workers ? !closed : null),
-        send: {
-          store,
-          lookupNumber: (e164) => lookup.lookup(e164),
-          analyzeText,
-          rates,
-          queueLifetimeMs: config.queueLifetimeSeconds * 1000,
-          onQueued: () => workers?.wake(),
-        },
+        send,
       },
       { bodyLimitBytes: config.bodyLimitBytes, logger, timeouts: config.http },
     );

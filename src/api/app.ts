@@ -6,12 +6,14 @@ import { bearerAuth } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { answerFrameworkError, installErrorHandler } from './error-handler.ts';
 import { answerClientError } from './http-errors.ts';
+import { autorespConfigRoutes } from './routes/autoresp-configs.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { messageListRoutes } from './routes/message-list.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { mm7Routes } from './routes/mm7.ts';
 import { operationsRoutes } from './routes/operations.ts';
+import { optOutRoutes } from './routes/optouts.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { publicKeyRoutes } from './routes/public-key.ts';
@@ -84,6 +86,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     phoneNumberRoutes(authed, ctx);
     publicKeyRoutes(authed, ctx);
     webhookDeliveryRoutes(authed, ctx);
+    optOutRoutes(authed, ctx);
+    autorespConfigRoutes(authed, ctx);
   });
 
   return app;

@@ -106,6 +106,11 @@ export const ERRORS = {
     title: 'Message expired in queue',
     detail: 'The message was not sent by Telnyx because its validity period expired.',
   },
+  '40300': {
+    status: 409,
+    title: 'Blocked due to STOP message',
+    detail: 'Messages cannot be sent to this number due to an existing block rule.',
+  },
   '40302': {
     status: 400,
     title: 'Message too large',

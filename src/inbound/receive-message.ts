@@ -3,6 +3,8 @@ import { uuidV7 } from '../ids/uuid-v7.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { analyzeText } from '../messages/encoding.ts';
 import { renderInboundMessage } from '../messages/render-inbound.ts';
+import type { AutoReplyDeps } from '../optouts/auto-reply.ts';
+import { handleKeyword } from '../optouts/handle-keyword.ts';
 import { webhookTargets } from '../pipeline/webhook-targets.ts';
 import type { MediaItem, MessageRecord, PhoneNumber, RecipientRecord } from '../store/records.ts';
 import type { Repos, Store } from '../store/store.ts';
@@ -30,6 +32,8 @@ export interface ReceiveDeps {
   media: MediaStore;
   /** The absolute URL the gateway serves `/media/<sha256>` at. */
   mediaUrl(sha256: string): string;
+  /** For the replies to STOP, START and HELP, which go out as ordinary messages. */
+  replies: AutoReplyDeps;
   now?: () => Date;
 }
 
@@ -46,7 +50,8 @@ const unique = (list: string[]) => [...new Set(list)];
  * The inbound intake: stores the media content-addressed, then in ONE transaction keeps the receipt
  * and, for each organization (and messaging profile) owning a receiving number, an inbound message
  * with a `message.received` event for the profile's webhooks. A message none of whose numbers is
- * registered is only kept as a receipt for the operator.
+ * registered is only kept as a receipt for the operator. A message that is an opt-out, opt-in or help
+ * keyword also changes the profile's block rules and queues the reply, in the same transaction.
  */
 export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessage): Promise<ReceiveOutcome> {
   const now = deps.now?.() ?? new Date();
@@ -64,8 +69,11 @@ export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessag
   const shown = unique([...received.to, ...received.cc]);
   const everyone = unique([...shown, ...received.bcc]);
 
-  return deps.store.transaction(async (tx) => {
-    const ours = await tx.numbers.findByNumbers(everyone);
+  const outcome = await deps.store.transaction(async (tx) => {
+    // In the order they were addressed: the first of a profile's numbers is the one that replies.
+    const ours = (await tx.numbers.findByNumbers(everyone)).sort(
+      (a, b) => everyone.indexOf(a.phone_number) - everyone.indexOf(b.phone_number),
+    );
     const groups = new Map<string, PhoneNumber[]>();
     for (const n of ours) {
       const key = `${n.organization_id} ${n.messaging_profile_id ?? ''}`;
@@ -73,10 +81,12 @@ export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessag
     }
     const messageIds: string[] = [];
     let webhooks = 0;
+    let replies = 0;
     for (const numbers of groups.values()) {
-      const made = await storeInbound(tx, received, media, numbers, shown, now);
+      const made = await storeInbound(tx, deps.replies, received, media, numbers, shown, now);
       messageIds.push(made.id);
       if (made.webhook) webhooks++;
+      if (made.replied) replies++;
     }
     const receiptId = uuidV7(now.getTime());
     await tx.inboundReceipts.insert({
@@ -98,18 +108,21 @@ export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessag
       routed: messageIds.length > 0,
       received_at: now.toISOString(),
     });
-    return { receiptId, messageIds, webhooks };
+    return { receiptId, messageIds, webhooks, replies };
   });
+  if (outcome.replies > 0) deps.replies.onQueued?.();
+  return { receiptId: outcome.receiptId, messageIds: outcome.messageIds, webhooks: outcome.webhooks };
 }
 
 async function storeInbound(
   tx: Repos,
+  replies: AutoReplyDeps,
   received: ReceivedMessage,
   media: MediaItem[],
   numbers: PhoneNumber[],
   shown: string[],
   now: Date,
-): Promise<{ id: string; webhook: boolean }> {
+): Promise<{ id: string; webhook: boolean; replied: boolean }> {
   const first = numbers[0]!;
   const receivers = new Set(numbers.map((n) => n.phone_number));
   const at = now.toISOString();
@@ -154,14 +167,25 @@ async function storeInbound(
   const profile = first.messaging_profile_id
     ? await tx.profiles.get(first.organization_id, first.messaging_profile_id)
     : undefined;
+  const keyword = profile
+    ? await handleKeyword(tx, replies, {
+        organizationId: first.organization_id,
+        messagingProfileId: profile.id,
+        receivingNumber: first.phone_number,
+        sender: received.from,
+        text: received.text,
+        now,
+      })
+    : null;
+  const payload = renderInboundMessage(message, recipients);
   const webhook = await recordWebhookEvent(tx, {
     organizationId: message.organization_id,
     messageId: id,
     recipientId: id,
     eventType: 'message.received',
-    payload: renderInboundMessage(message, recipients),
+    payload: keyword ? { ...payload, autoresponse_type: keyword.autoresponseType } : payload,
     urls: webhookTargets(message, profile?.data),
     now,
   });
-  return { id, webhook };
+  return { id, webhook, replied: keyword !== null };
 }

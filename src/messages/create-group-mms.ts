@@ -45,8 +45,9 @@ function allowedRegion(whitelist: string[], country: string | null): boolean {
 
 /**
  * Accepts a validated group MMS for an organization: checks the sender and destinations against the
- * organization's numbers and profile, then stores the message, one row per recipient and the work
- * row for the pipeline in one transaction. Returns the Telnyx record.
+ * organization's numbers, its profile and the profile's opt-out block rules, then stores the
+ * message, one row per recipient and the work row for the pipeline in one transaction. Returns the
+ * Telnyx record.
  */
 export async function createGroupMms(
   deps: SendDeps,
@@ -78,6 +79,23 @@ export async function createGroupMms(
         ],
   );
   if (regionErrors.length > 0) throw apiErrors(regionErrors);
+
+  // Numbers that texted STOP to any number of the profile: one primary-key lookup for all of them.
+  const blocked = await store.optOuts.blockedAmong(profile.id, req.to);
+  if (blocked.size > 0) {
+    throw apiErrors(
+      req.to.flatMap((phone, i) =>
+        blocked.has(phone)
+          ? [
+              telnyxError('40300', {
+                pointer: `/to/${i}`,
+                detail: `Messages cannot be sent from '${req.from}' to '${phone}' due to an existing block rule.`,
+              }),
+            ]
+          : [],
+      ),
+    );
+  }
 
   const now = deps.now?.() ?? new Date();
   const receivedAt = now.toISOString();

@@ -1,3 +1,4 @@
+import { autorespConfigsRepo } from './sql/autoresp-configs.ts';
 import { connectorsRepo } from './sql/connectors.ts';
 import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
@@ -7,6 +8,7 @@ import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
 import { operationsRepo } from './sql/operations.ts';
+import { optOutsRepo } from './sql/optouts.ts';
 import { organizationSigningKeysRepo } from './sql/organization-signing-keys.ts';
 import { apiKeysRepo, organizationsRepo } from './sql/organizations.ts';
 import { profilesRepo } from './sql/profiles.ts';
@@ -34,6 +36,8 @@ const REPOS = {
   routes: (db: SqlExecutor) => routesRepo(db),
   inboundReceipts: (db: SqlExecutor) => inboundReceiptsRepo(db),
   operations: (db: SqlExecutor, dialect: Dialect) => operationsRepo(db, dialect),
+  optOuts: (db: SqlExecutor) => optOutsRepo(db),
+  autorespConfigs: (db: SqlExecutor) => autorespConfigsRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

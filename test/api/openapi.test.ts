@@ -200,6 +200,29 @@ test("the official SDK's requests validate against the document", async () => {
   await client.phoneNumbers.messaging.update(gw.numbers[1]!, { messaging_profile_id: profile.id! });
   await client.phoneNumbers.messaging.retrieve(gw.numbers[1]!);
   await client.webhookDeliveries.list({ filter: { status: { eq: 'delivered' } } });
+  await client.messagingOptouts.list({
+    filter: { messaging_profile_id: profile.id!, from: gw.numbers[1]! },
+    created_at: { gte: '2024-01-01T00:00:00Z', lte: '2030-01-01T00:00:00Z' },
+    redaction_enabled: 'true',
+  });
+  const configs = client.messagingProfiles.autorespConfigs;
+  const config = (
+    await configs.create(profile.id!, {
+      op: 'stop',
+      keywords: ['STOP'],
+      country_code: 'US',
+      resp_text: 'Bye',
+    })
+  ).data;
+  await configs.list(profile.id!, { country_code: 'US', created_at: { gte: '2024-01-01T00:00:00Z' } });
+  await configs.retrieve(config.id, { profile_id: profile.id! });
+  await configs.update(config.id, {
+    profile_id: profile.id!,
+    op: 'info',
+    keywords: ['INFO'],
+    country_code: '*',
+  });
+  await configs.delete(config.id, { profile_id: profile.id! });
   await client.messagingProfiles.delete(profile.id!);
-  assert.ok(seen.length >= 9, seen.join(','));
+  assert.ok(seen.length >= 15, seen.join(','));
 });

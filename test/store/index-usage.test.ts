@@ -244,6 +244,52 @@ async function exercise(store: Store): Promise<void> {
     });
   });
   await store.organizationSigningKeys.listUnretired(org, iso(1));
+
+  await store.optOuts.add({
+    messaging_profile_id: p.id,
+    to_number: '+15550002000',
+    organization_id: org,
+    from_number: '+15550001000',
+    keyword: 'STOP',
+    created_at: iso(1),
+  });
+  await store.optOuts.blockedAmong(p.id, ['+15550002000']);
+  await store.optOuts.blockedAmong(p.id, ['+15550002000', '+15550003000', '+15550004000']);
+  for (const filter of combinations({
+    messagingProfileId: p.id,
+    from: '+15550001000',
+    createdGte: iso(0),
+    createdLte: iso(5),
+  })) {
+    // GET /v2/messaging_optouts takes any of these filters.
+    await store.optOuts.list(org, filter, { number: 2, size: 20 });
+  }
+  await store.optOuts.remove(p.id, '+15550002000');
+  const config = {
+    id: 'arc_1',
+    organization_id: org,
+    messaging_profile_id: p.id,
+    op: 'stop' as const,
+    keywords: ['STOP'],
+    country_code: '*',
+    resp_text: null,
+    created_at: iso(1),
+    updated_at: iso(1),
+  };
+  await store.autorespConfigs.insert(config);
+  await store.autorespConfigs.get(org, p.id, 'arc_1');
+  for (const filter of combinations({
+    countryCode: 'US',
+    createdGte: iso(0),
+    createdLte: iso(5),
+    updatedGte: iso(0),
+    updatedLte: iso(5),
+  })) {
+    await store.autorespConfigs.listForProfile(org, p.id, filter);
+  }
+  await store.autorespConfigs.countForProfile(p.id);
+  await store.autorespConfigs.update({ ...config, resp_text: 'Bye' }, iso(2));
+  await store.autorespConfigs.delete(org, p.id, 'arc_1');
 }
 
 /**

@@ -90,6 +90,9 @@ function pathArbitrary(t: FuzzTarget) {
     seg.map((s) => `/v2/messaging_profiles/${s}`),
     seg.map((s) => `/v2/messaging_profiles/${s}/phone_numbers`),
     seg.map((s) => `/v2/phone_numbers/${s}/messaging`),
+    fc.constant('/v2/messaging_optouts'),
+    seg.map((s) => `/v2/messaging_profiles/${s}/autoresp_configs`),
+    fc.tuple(seg, seg).map(([p, c]) => `/v2/messaging_profiles/${p}/autoresp_configs/${c}`),
     fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), seg).map((s) => `/media/${s}`),
     fc.array(seg, { maxLength: 6 }).map((parts) => `/${parts.join('/')}`),
     fc.constantFrom('/', '//', '/v2', '/v2/', '/v2/messages', '/v2/messages/', '/v2/messages/group/'),
@@ -102,7 +105,17 @@ function pathArbitrary(t: FuzzTarget) {
         .array(
           fc.tuple(
             fc.oneof(
-              fc.constantFrom('page[number]', 'page[size]', 'page', 'filter[x]', 'a[b][c]'),
+              fc.constantFrom(
+                'page[number]',
+                'page[size]',
+                'page',
+                'filter[x]',
+                'a[b][c]',
+                'filter[from]',
+                'filter[messaging_profile_id]',
+                'created_at[gte]',
+                'redaction_enabled',
+              ),
               nastyString,
             ),
             fc.oneof(fc.integer().map(String), fc.constantFrom('-1', '0', '1e9', 'NaN', ''), nastyString),
@@ -169,8 +182,22 @@ function bodyArbitrary(t: FuzzTarget) {
     },
     { requiredKeys: [] },
   );
+  const autorespConfig = fc.record(
+    {
+      op: sometimes(fc.constantFrom('start', 'stop', 'info', 'pause')),
+      keywords: sometimes(
+        fc.array(fc.oneof(fc.constantFrom('STOP', 'help', 'Yes'), nastyString), { maxLength: 22 }),
+      ),
+      country_code: sometimes(fc.constantFrom('US', 'us', '*', 'USA', '')),
+      resp_text: sometimes(nastyString),
+    },
+    { requiredKeys: [] },
+  );
   return fc.oneof(
-    { weight: 4, arbitrary: fc.oneof(groupMms, profile, numberSettings).map((v) => JSON.stringify(v)) },
+    {
+      weight: 4,
+      arbitrary: fc.oneof(groupMms, profile, numberSettings, autorespConfig).map((v) => JSON.stringify(v)),
+    },
     { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
     { weight: 1, arbitrary: fc.string() },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)) },

@@ -7,6 +7,14 @@ import {
   messageResponseSchema,
 } from '../../messages/message-schema.ts';
 import {
+  autorespConfigBodySchema,
+  autorespConfigListQuerySchema,
+  autorespConfigListResponseSchema,
+  autorespConfigResponseSchema,
+  optOutListQuerySchema,
+  optOutListResponseSchema,
+} from '../../optouts/optout-schema.ts';
+import {
   createProfileSchema,
   messagingProfileSchema,
   updateProfileSchema,
@@ -25,7 +33,7 @@ import { paginationMetaSchema } from '../schemas/common.ts';
  * document (`/openapi.json`) is generated from this list, so it cannot drift from the code.
  */
 export interface Operation {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI path under `/v2`, `{param}` style. */
   path: string;
   operationId: string;
@@ -196,6 +204,63 @@ export const OPERATIONS: Operation[] = [
     tag: 'Webhooks',
     params: ['id'],
     response: webhookDeliveryResponseSchema,
+  },
+  {
+    method: 'get',
+    path: '/messaging_optouts',
+    operationId: 'ListOptOuts',
+    summary: 'List opt-outs',
+    tag: 'Opt-Out Management',
+    query: optOutListQuerySchema,
+    response: optOutListResponseSchema,
+  },
+  {
+    method: 'get',
+    path: '/messaging_profiles/{profile_id}/autoresp_configs',
+    operationId: 'GetAutorespConfigs',
+    summary: 'List Auto-Response Settings',
+    tag: 'Opt-Out Management',
+    params: ['profile_id'],
+    query: autorespConfigListQuerySchema,
+    response: autorespConfigListResponseSchema,
+  },
+  {
+    method: 'post',
+    path: '/messaging_profiles/{profile_id}/autoresp_configs',
+    operationId: 'CreateAutorespConfig',
+    summary: 'Create auto-response setting',
+    tag: 'Opt-Out Management',
+    params: ['profile_id'],
+    body: autorespConfigBodySchema,
+    response: autorespConfigResponseSchema,
+  },
+  {
+    method: 'get',
+    path: '/messaging_profiles/{profile_id}/autoresp_configs/{autoresp_cfg_id}',
+    operationId: 'GetAutorespConfig',
+    summary: 'Get Auto-Response Setting',
+    tag: 'Opt-Out Management',
+    params: ['profile_id', 'autoresp_cfg_id'],
+    response: autorespConfigResponseSchema,
+  },
+  {
+    method: 'put',
+    path: '/messaging_profiles/{profile_id}/autoresp_configs/{autoresp_cfg_id}',
+    operationId: 'UpdateAutoRespConfig',
+    summary: 'Update Auto-Response Setting',
+    tag: 'Opt-Out Management',
+    params: ['profile_id', 'autoresp_cfg_id'],
+    body: autorespConfigBodySchema,
+    response: autorespConfigResponseSchema,
+  },
+  {
+    method: 'delete',
+    path: '/messaging_profiles/{profile_id}/autoresp_configs/{autoresp_cfg_id}',
+    operationId: 'DeleteAutorespConfig',
+    summary: 'Delete Auto-Response Setting',
+    tag: 'Opt-Out Management',
+    params: ['profile_id', 'autoresp_cfg_id'],
+    response: z.string().describe('"OK"'),
   },
   {
     method: 'get',

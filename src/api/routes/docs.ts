@@ -51,7 +51,7 @@ ${block('200 response', schemaOf(op.responses['200'].content['application/json']
 body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2330}
 h2{font-size:1.05rem;margin:1.5rem 0 .25rem}section{border-top:1px solid #dde2ea;padding-bottom:.5rem}
 .method{display:inline-block;min-width:4.2em;text-align:center;border-radius:4px;color:#fff;font-size:.8rem;padding:1px 6px;background:#3762c6}
-.method.post{background:#1f8a4c}.method.patch{background:#a86a00}.method.delete{background:#b3261e}
+.method.post{background:#1f8a4c}.method.patch,.method.put{background:#a86a00}.method.delete{background:#b3261e}
 .ext{font-size:.75rem;background:#eef;border-radius:4px;padding:1px 6px}
 pre{background:#f5f7fa;padding:.75rem;overflow:auto;font-size:.8rem}summary{cursor:pointer}
 </style></head><body>

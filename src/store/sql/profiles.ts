@@ -69,7 +69,16 @@ export function profilesRepo(db: SqlExecutor, dialect: Dialect) {
       );
       return changed > 0;
     },
+    /** The profile, with its opt-out rules and auto-response settings; its numbers are detached. */
     async delete(organizationId: string, id: string): Promise<boolean> {
+      await db.run('DELETE FROM messaging_optouts WHERE messaging_profile_id = ? AND organization_id = ?', [
+        id,
+        organizationId,
+      ]);
+      await db.run('DELETE FROM autoresp_configs WHERE messaging_profile_id = ? AND organization_id = ?', [
+        id,
+        organizationId,
+      ]);
       await db.run(
         'UPDATE phone_numbers SET messaging_profile_id = NULL WHERE messaging_profile_id = ? AND organization_id = ?',
         [id, organizationId],
