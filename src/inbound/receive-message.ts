@@ -46,9 +46,14 @@ const unique = (list: string[]) => [...new Set(list)];
  * The inbound intake: stores the media content-addressed, then in ONE transaction keeps the receipt
  * and, for each organization (and messaging profile) owning a receiving number, an inbound message
  * with a `message.received` event for the profile's webhooks. A message none of whose numbers is
- * registered is only kept as a receipt for the operator.
+ * registered is only kept as a receipt for the operator. `inTransaction` runs first in that
+ * transaction (a connector's replay guard): when it throws, nothing is stored.
  */
-export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessage): Promise<ReceiveOutcome> {
+export async function receiveMessage(
+  deps: ReceiveDeps,
+  received: ReceivedMessage,
+  inTransaction?: (tx: Repos) => Promise<void>,
+): Promise<ReceiveOutcome> {
   const now = deps.now?.() ?? new Date();
   const media: MediaItem[] = [];
   for (const part of received.media) {
@@ -65,6 +70,7 @@ export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessag
   const everyone = unique([...shown, ...received.bcc]);
 
   return deps.store.transaction(async (tx) => {
+    await inTransaction?.(tx);
     const ours = await tx.numbers.findByNumbers(everyone);
     const groups = new Map<string, PhoneNumber[]>();
     for (const n of ours) {

@@ -14,6 +14,7 @@ import { rateLimitsRepo } from './sql/rate-limits.ts';
 import { routesRepo } from './sql/routes.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { spendRepo } from './sql/spend.ts';
+import { upstreamWebhookEventsRepo } from './sql/upstream-webhook-events.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
 const REPOS = {
@@ -34,6 +35,7 @@ const REPOS = {
   routes: (db: SqlExecutor) => routesRepo(db),
   inboundReceipts: (db: SqlExecutor) => inboundReceiptsRepo(db),
   operations: (db: SqlExecutor, dialect: Dialect) => operationsRepo(db, dialect),
+  upstreamWebhookEvents: (db: SqlExecutor) => upstreamWebhookEventsRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };
