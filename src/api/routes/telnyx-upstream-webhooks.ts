@@ -26,11 +26,9 @@ export function upstreamWebhookRoutes(app: FastifyInstance, deps: UpstreamWebhoo
           .send({ errors: [{ code: '10015', title: 'Bad Request', detail: err.message }] });
       }
       request.log.error({ err, url: request.url }, 'upstream webhook failed');
-      return reply
-        .code(500)
-        .send({
-          errors: [{ code: '10007', title: 'Unexpected error', detail: 'An unexpected error occured.' }],
-        });
+      return reply.code(500).send({
+        errors: [{ code: '10007', title: 'Unexpected error', detail: 'An unexpected error occured.' }],
+      });
     });
 
     hooks.post<{ Params: { name: string } }>('/connectors/:name/webhooks', async (request, reply) => {
