@@ -119,7 +119,7 @@ describe('telnyx connector submit', () => {
     assert.equal(failure.retryable, false);
     assert.equal(failure.error.code, '40305');
     assert.equal(failure.error.title, 'Invalid from address');
-    assert.match(failure.error.detail ?? '', /The from number is not yours\..*HTTP 422/);
+    assert.equal(failure.error.detail, 'The from number is not yours.');
     assert.equal(failure.retryAfterMs, undefined);
     assert.equal('media_urls' in seen.at(-1)!.body, false);
     assert.equal('subject' in seen.at(-1)!.body, false);

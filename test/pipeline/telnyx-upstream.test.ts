@@ -255,6 +255,11 @@ test('a group MMS with an image sent to A with the SDK goes through B; B’s out
   assert.equal(finalOf(failed).errors[0]!.code, '40008');
   assert.equal(finalOf(refused).to[0]!.status, 'sending_failed');
   assert.equal(finalOf(refused).errors[0]!.code, '40001');
+  // What A applied: B's five signed events (two message.sent, three message.finalized), verified.
+  // (A late message.sent from B may still be on its way after an overtaking final one.)
+  await waitFor(async () => (await storeA.upstreamWebhookEvents.count(CONNECTOR)) === 5, {
+    description: 'five upstream events applied at A',
+  });
   for (const e of events) {
     assert.ok(e.data.payload.id !== upstreamId, 'A’s customer sees A’s ids, not B’s');
   }

@@ -4,7 +4,8 @@
  *
  * - 2xx with `data.id`: accepted; every recipient waits for the upstream's `message.sent`.
  * - 408, 429 and 5xx: retryable, after `Retry-After` when given; the upstream's own error is kept.
- * - any other 4xx: permanent; the upstream's first error (Telnyx code, title, detail) is kept as is.
+ * - any other 4xx: permanent; the upstream's first error (Telnyx code, title, detail) is kept as is
+ *   (without a detail of its own: "<connector> answered HTTP <status>").
  *   Without one: 401/403 → 10009, anything else → 40008.
  * - 2xx without a readable id, refused connections, resets and timeouts: retryable 40006 (the
  *   submit carries an Idempotency-Key, so an upstream that honours it does not send twice).
@@ -70,7 +71,7 @@ export function networkFailure(connector: string, reason: string): SubmitResult 
   };
 }
 
-/** The first error of a Telnyx error body, code kept; the detail says which upstream answered. */
+/** The first error of a Telnyx error body, code, title and detail kept as the upstream gave them. */
 function upstreamError(json: unknown, connector: string, status: number): CarrierError | undefined {
   const first = (json as { errors?: unknown } | undefined)?.errors;
   const e = Array.isArray(first) ? (first[0] as Record<string, unknown> | undefined) : undefined;
@@ -78,7 +79,7 @@ function upstreamError(json: unknown, connector: string, status: number): Carrie
   const code = String(e.code).slice(0, 32);
   const title = typeof e.title === 'string' ? e.title.slice(0, 256) : `Upstream error ${code}`;
   const detail = typeof e.detail === 'string' ? e.detail.slice(0, 1024) : undefined;
-  return { code, title, detail: `${detail ? `${detail} ` : ''}(${connector} answered HTTP ${status})` };
+  return { code, title, detail: detail ?? `${connector} answered HTTP ${status}` };
 }
 
 function parseJson(body: string): unknown {
