@@ -96,6 +96,8 @@ export async function handleUpstreamWebhook(
       return { status: 200, body: { applied: event.reports.length } };
     }
     case 'received': {
+      // A plain replay is refused before its media are fetched again; the claim below still decides.
+      if (await deps.store.upstreamWebhookEvents.has(connector.name, event.eventId)) return replayed();
       let media: Array<{ contentType: string; bytes: Buffer }>;
       try {
         media = await deps.fetchMedia(event.message.media);

@@ -12,6 +12,13 @@ export function upstreamWebhookEventsRepo(db: SqlExecutor) {
       );
       return changed > 0;
     },
+    async has(connector: string, eventId: string): Promise<boolean> {
+      const row = await db.get(
+        'SELECT 1 AS one FROM upstream_webhook_events WHERE connector = ? AND event_id = ?',
+        [connector, eventId],
+      );
+      return row !== undefined;
+    },
     async count(connector: string): Promise<number> {
       const row = await db.get<{ n: number | string }>(
         'SELECT COUNT(*) AS n FROM upstream_webhook_events WHERE connector = ?',
