@@ -5,8 +5,9 @@ import { buildApp } from './api/app.ts';
 import { createFailedAuthLimiter } from './api/failed-auth-limiter.ts';
 import { mediaPath } from './api/routes/media.ts';
 import { createConnectorDirectory } from './carriers/connector-directory.ts';
+import { fetchInboundMedia } from './carriers/telnyx/index.ts';
 import type { Config } from './config/config.ts';
-import { receiveMessage } from './inbound/receive-message.ts';
+import { type ReceivedMessage, receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
 import type { SendDeps } from './messages/create-group-mms.ts';
 import { analyzeText } from './messages/encoding.ts';
@@ -18,7 +19,7 @@ import { startPipeline } from './pipeline/start-pipeline.ts';
 import type { WorkerPool } from './queue/worker-pool.ts';
 import { openStore } from './store/open-store.ts';
 import { ensurePrivateDir } from './store/private-files.ts';
-import type { Store } from './store/store.ts';
+import type { Repos, Store } from './store/store.ts';
 import { createAuthenticator } from './tenants/api-keys.ts';
 import { bootstrapSandbox, type SandboxInfo } from './tenants/bootstrap.ts';
 import { createRateLimiter } from './tenants/rate-limiter.ts';
@@ -78,6 +79,16 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const media = createFileMediaStore(path.join(config.dataDir, 'media'));
     // Media links point at PUBLIC_URL, or at the address the API listens on (known once it listens).
     let baseUrl = config.publicUrl ?? '';
+    const connectors = createConnectorDirectory(store, {
+      defaultConnector: config.defaultConnector,
+      cacheMs: config.connectorCacheMs,
+    });
+    const receive = (message: ReceivedMessage, inTransaction?: (tx: Repos) => Promise<void>) =>
+      receiveMessage(
+        { store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}`, replies: send },
+        message,
+        inTransaction,
+      );
     app = buildApp(
       {
         store,
@@ -91,17 +102,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         publicUrl: config.publicUrl,
         media,
-        mm7: {
+        mm7: { store, connectors, receive: (message) => receive(message), onWork: () => workers?.wake() },
+        upstreamWebhooks: {
           store,
-          connectors: createConnectorDirectory(store, {
-            defaultConnector: config.defaultConnector,
-            cacheMs: config.connectorCacheMs,
-          }),
-          receive: (message) =>
-            receiveMessage(
-              { store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}`, replies: send },
-              message,
-            ),
+          connectors,
+          receive,
+          fetchMedia: (list) => fetchInboundMedia(list),
           onWork: () => workers?.wake(),
         },
         workersRunning: () => (workers ? !closed : null),

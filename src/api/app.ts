@@ -17,6 +17,7 @@ import { optOutRoutes } from './routes/optouts.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { publicKeyRoutes } from './routes/public-key.ts';
+import { upstreamWebhookRoutes } from './routes/telnyx-upstream-webhooks.ts';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 
 export interface AppOptions {
@@ -77,6 +78,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   docsRoutes(app);
   dashboardRoutes(app, ctx);
   if (ctx.mm7) mm7Routes(app, ctx.mm7);
+  if (ctx.upstreamWebhooks) upstreamWebhookRoutes(app, ctx.upstreamWebhooks);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx));

@@ -1,12 +1,15 @@
 import { type ConnectorBuilder, unavailableConnector } from './connector-registry.ts';
-import type { Mm7ConnectorSettings } from './connector-settings.ts';
+import type { Mm7ConnectorSettings, TelnyxConnectorSettings } from './connector-settings.ts';
 import { createMm7Connector } from './mm7/index.ts';
 import { createSimulator, type SimulatorOptions } from './simulator.ts';
+import { createTelnyxConnector } from './telnyx/index.ts';
 
 /** What building each type of connector needs besides its stored settings. */
 export interface ConnectorBuildDeps {
   /** Shared by every simulator connector: one book of submissions, one report schedule. */
   simulator: SimulatorOptions;
+  /** PUBLIC_URL (no trailing slash): upstream connectors link media and webhooks to it. */
+  publicUrl: string | undefined;
 }
 
 /** Builds a connector instance from its stored record. */
@@ -28,6 +31,24 @@ export function connectorBuilder(deps: ConnectorBuildDeps): ConnectorBuilder {
           password: s.password,
           mm7Version: s.mm7Version,
           defaultCountry: s.defaultCountry,
+        });
+      }
+      case 'telnyx': {
+        // Without PUBLIC_URL the upstream could neither fetch the media nor report back: the
+        // messages wait (retryable) until the operator sets it, rather than going out unreported.
+        if (!deps.publicUrl) {
+          return unavailableConnector(
+            record.name,
+            'PUBLIC_URL is not set on this node: an upstream connector needs it for media and webhooks.',
+          );
+        }
+        const s = record.settings as TelnyxConnectorSettings;
+        return createTelnyxConnector({
+          name: record.name,
+          apiKey: s.apiKey,
+          baseUrl: s.baseUrl,
+          messagingProfileId: s.messagingProfileId,
+          publicUrl: deps.publicUrl,
         });
       }
       default:

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * What each connector type stores as settings, checked when an operator adds one. Secrets (the
- * passwords) are stored with the rest and never shown back: see `redactSettings`.
+ * passwords, an upstream's API key) are stored with the rest and never shown back: see `redactSettings`.
  */
 
 const optionalText = z.string().min(1).max(256).optional();
@@ -38,16 +38,37 @@ const mm7Settings = z
 
 export type Mm7ConnectorSettings = z.output<typeof mm7Settings>;
 
+/** Base64 of a raw 32-byte Ed25519 public key, the form Telnyx's portal and `GET /v2/public_key` show. */
+const ed25519PublicKey = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 of a 32-byte Ed25519 public key');
+
+const telnyxSettings = z
+  .object({
+    apiKey: z.string().min(1).max(512),
+    publicKey: ed25519PublicKey,
+    baseUrl: z
+      .string()
+      .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'must be an http:// or https:// URL')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .default('https://api.telnyx.com/v2'),
+    messagingProfileId: optionalText,
+  })
+  .strict();
+
+export type TelnyxConnectorSettings = z.output<typeof telnyxSettings>;
+
 const SCHEMAS = {
   simulator: z.object({}).strict(),
   mm7: mm7Settings,
+  telnyx: telnyxSettings,
 } as const;
 
 export type ConnectorType = keyof typeof SCHEMAS;
 export const CONNECTOR_TYPES = Object.keys(SCHEMAS) as ConnectorType[];
 
 /** Setting names whose values are secrets. */
-const SECRETS = new Set(['password', 'inboundPassword']);
+const SECRETS = new Set(['password', 'inboundPassword', 'apiKey']);
 
 export type SettingsCheck =
   | { ok: true; type: ConnectorType; settings: Record<string, unknown> }

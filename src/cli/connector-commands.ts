@@ -18,6 +18,10 @@ interface AddOptions {
   inboundPassword?: string;
   mm7Version?: string;
   defaultCountry?: string;
+  apiKey?: string;
+  publicKey?: string;
+  baseUrl?: string;
+  messagingProfileId?: string;
   json?: boolean;
 }
 
@@ -41,8 +45,8 @@ export function registerConnectorCommands(program: Command): void {
   const connectors = program.command('connectors').description('manage carrier connectors');
   connectors
     .command('add <name>')
-    .description('add a carrier connector (mm7 or simulator)')
-    .requiredOption('--type <type>', 'mm7 | simulator')
+    .description('add a carrier connector (mm7, telnyx or simulator)')
+    .requiredOption('--type <type>', 'mm7 | telnyx | simulator')
     .option('--url <url>', 'mm7: the MMSC URL SubmitReq is posted to')
     .option('--vasp-id <id>', 'mm7: VASPID')
     .option('--vas-id <id>', 'mm7: VASID')
@@ -53,6 +57,10 @@ export function registerConnectorCommands(program: Command): void {
     .option('--inbound-password <password>', 'mm7: the password the MMSC must send to /mm7/<name>')
     .option('--mm7-version <version>', 'mm7: REL-6-MM7-1-4 (default), REL-5-MM7-1-2, …')
     .option('--default-country <cc>', 'mm7: country of numbers without + (default US)')
+    .option('--api-key <key>', 'telnyx: the upstream API key (never shown again)')
+    .option('--public-key <base64>', "telnyx: the upstream's Ed25519 webhook public key")
+    .option('--base-url <url>', 'telnyx: the upstream API (default https://api.telnyx.com/v2)')
+    .option('--messaging-profile-id <id>', 'telnyx: messaging_profile_id sent with each message')
     .option('--json', 'print JSON')
     .action((name: string, opts: AddOptions) =>
       run(async () => {
@@ -61,6 +69,12 @@ export function registerConnectorCommands(program: Command): void {
         const settings = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
         const check = checkConnectorSettings(type, settings);
         if (!check.ok) throw new CliError(check.problems.join('; '));
+        if (check.type === 'telnyx' && !loadConfig().publicUrl) {
+          throw new CliError(
+            'PUBLIC_URL is not set: a telnyx connector gives the upstream <PUBLIC_URL>/media/… and ' +
+              `<PUBLIC_URL>/connectors/${name}/webhooks, so set it (as for serve) before adding one`,
+          );
+        }
         const now = new Date().toISOString();
         const record: ConnectorRecord = {
           name,

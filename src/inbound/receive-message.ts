@@ -52,8 +52,14 @@ const unique = (list: string[]) => [...new Set(list)];
  * with a `message.received` event for the profile's webhooks. A message none of whose numbers is
  * registered is only kept as a receipt for the operator. A message that is an opt-out, opt-in or help
  * keyword also changes the profile's block rules and queues the reply, in the same transaction.
+ * `inTransaction` runs first in that transaction (a connector's replay guard): when it throws,
+ * nothing is stored.
  */
-export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessage): Promise<ReceiveOutcome> {
+export async function receiveMessage(
+  deps: ReceiveDeps,
+  received: ReceivedMessage,
+  inTransaction?: (tx: Repos) => Promise<void>,
+): Promise<ReceiveOutcome> {
   const now = deps.now?.() ?? new Date();
   const media: MediaItem[] = [];
   for (const part of received.media) {
@@ -70,6 +76,7 @@ export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessag
   const everyone = unique([...shown, ...received.bcc]);
 
   const outcome = await deps.store.transaction(async (tx) => {
+    await inTransaction?.(tx);
     // In the order they were addressed: the first of a profile's numbers is the one that replies.
     const ours = (await tx.numbers.findByNumbers(everyone)).sort(
       (a, b) => everyone.indexOf(a.phone_number) - everyone.indexOf(b.phone_number),

@@ -57,6 +57,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
         slowReportDelayMs: config.simulator.slowReportDelayMs,
         carrierDownAttempts: config.simulator.carrierDownAttempts,
       },
+      publicUrl: config.publicUrl,
     }),
   );
 

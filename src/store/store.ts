@@ -16,6 +16,7 @@ import { rateLimitsRepo } from './sql/rate-limits.ts';
 import { routesRepo } from './sql/routes.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { spendRepo } from './sql/spend.ts';
+import { upstreamWebhookEventsRepo } from './sql/upstream-webhook-events.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
 const REPOS = {
@@ -38,6 +39,7 @@ const REPOS = {
   operations: (db: SqlExecutor, dialect: Dialect) => operationsRepo(db, dialect),
   optOuts: (db: SqlExecutor) => optOutsRepo(db),
   autorespConfigs: (db: SqlExecutor) => autorespConfigsRepo(db),
+  upstreamWebhookEvents: (db: SqlExecutor) => upstreamWebhookEventsRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };
