@@ -15,6 +15,7 @@ import { operationsRoutes } from './routes/operations.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { publicKeyRoutes } from './routes/public-key.ts';
+import { simulatorRoutes } from './routes/simulator.ts';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 
 export interface AppOptions {
@@ -84,6 +85,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     phoneNumberRoutes(authed, ctx);
     publicKeyRoutes(authed, ctx);
     webhookDeliveryRoutes(authed, ctx);
+    if (ctx.simulator) simulatorRoutes(authed, ctx, ctx.simulator);
   });
 
   return app;

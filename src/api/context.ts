@@ -6,6 +6,7 @@ import type { Authenticator } from '../tenants/api-keys.ts';
 import type { RateLimiter } from '../tenants/rate-limiter.ts';
 import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
 import type { Mm7RouteDeps } from './routes/mm7.ts';
+import type { SimulatorRouteDeps } from './routes/simulator.ts';
 
 /** What the HTTP layer needs from the rest of the gateway. */
 export interface ApiContext {
@@ -22,6 +23,8 @@ export interface ApiContext {
   publicUrl: string | undefined;
   /** The MM7 receiver at `/mm7/<connector>`; absent: not served. */
   mm7?: Mm7RouteDeps;
+  /** The sandbox's `/v2/simulator/` extensions (handsets, waiting helpers); absent: not served. */
+  simulator?: SimulatorRouteDeps;
   /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
   workersRunning(): boolean | null;
 }
