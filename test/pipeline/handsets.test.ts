@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import Telnyx from 'telnyx';
 import { SIMULATOR_REPLY_PICTURE } from '../../src/carriers/simulator-replies.ts';
 import { makePng } from '../media/fixtures.ts';
 import { type LocalServer, startLocalServer } from '../net/local-server.ts';
-import { createTenant, runCli, startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { type ApiMessage, api, startPipelineGateway } from '../support/pipeline-gateway.ts';
+import { createTenant, makeTempDir, runCli, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import {
+  type ApiMessage,
+  api,
+  startPipelineGateway,
+  startWorkerGateway,
+} from '../support/pipeline-gateway.ts';
 import { waitFor } from '../support/wait-for.ts';
 import {
   type ReceivedRequest,
@@ -382,6 +388,52 @@ test('latest waits for the next inbound message to a number', async () => {
   const latest = await waiting;
   assert.equal(latest.body.meta.timed_out, false);
   assert.equal(latest.body.data?.id, sent.body.data.id);
+});
+
+test('a scripted reply is a queued job: it survives a stop of the gateway and is sent by the next one', async () => {
+  const dataDir = makeTempDir();
+  const hooks = await startWebhookReceiver({ keepRequests: true });
+  const env = { SIMULATOR_REPLY_DELAY_MS: '3000' };
+  const first = await startPipelineGateway({ dataDir, env });
+  let next: Awaited<ReturnType<typeof startWorkerGateway>> | undefined;
+  try {
+    const profile = await first.store.profiles.get(first.organizationId, first.profileId);
+    await first.store.profiles.update(
+      first.organizationId,
+      first.profileId,
+      { ...profile!.data, webhook_url: hooks.url },
+      new Date().toISOString(),
+    );
+    const sent = await api<{ data: ApiMessage }>(first, 'POST', '/v2/messages/group_mms', {
+      from: first.numbers[0],
+      to: [REPLY_ALL, B],
+      text: 'still there?',
+    });
+    assert.equal(sent.status, 200);
+    const events = () => hooks.received.map((r) => JSON.parse(r.rawBody) as Event);
+    await waitFor(
+      () =>
+        events().some(
+          (e) =>
+            e.data.event_type === 'message.finalized' && e.data.payload.to[0]?.phone_number === REPLY_ALL,
+        ),
+      { description: 'the reply-all handset delivered' },
+    );
+    await first.close();
+    assert.ok(!events().some((e) => e.data.event_type === 'message.received'), 'no reply before the stop');
+
+    next = await startWorkerGateway(dataDir, env);
+    const reply = await waitFor(() => events().find((e) => e.data.event_type === 'message.received'), {
+      description: 'the reply sent by the next gateway',
+    });
+    assert.equal(reply.data.payload.from.phone_number, REPLY_ALL);
+    assert.deepEqual(numbersOf(reply.data.payload.cc), [B]);
+  } finally {
+    await next?.close();
+    await first.close();
+    await hooks.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('outside a sandbox the simulator routes do not exist', async () => {
