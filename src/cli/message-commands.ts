@@ -246,6 +246,50 @@ export function registerMessageCommands(program: Command): void {
       }
     }),
   );
+
+  apiOptions(
+    messages
+      .command('latest')
+      .description(
+        'the newest inbound message to one of your numbers, waiting for one if there is none yet (sandbox)',
+      )
+      .requiredOption('--to <+E164>', 'your number')
+      .option('--from <+E164>', 'only from this number')
+      .option('--since <ISO time>', 'only received at or after this time')
+      .option('--timeout <ms>', 'how long to wait for one (exit code 2 if none came)', '10000')
+      .option('--json', 'print JSON: {data, meta: {timed_out}}'),
+  ).action(
+    run(
+      async (
+        opts: ApiOptions & { to: string; from?: string; since?: string; timeout: string; json?: boolean },
+      ) => {
+        const timeoutMs = Number(opts.timeout);
+        if (!Number.isInteger(timeoutMs) || timeoutMs < 0)
+          throw new CliError('--timeout must be milliseconds');
+        const request = apiRequest(opts);
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const chunk = Math.max(0, Math.min(WAIT_CHUNK_MS, deadline - Date.now()));
+          const query = new URLSearchParams({ to: opts.to, timeout_ms: String(chunk) });
+          if (opts.from) query.set('from', opts.from);
+          if (opts.since) query.set('since', opts.since);
+          const answer = await request('GET', `/v2/simulator/messages/latest?${query}`);
+          const timedOut = answer.meta?.timed_out === true;
+          if (timedOut && Date.now() < deadline) continue;
+          const m = answer.data as { id: string; from: { phone_number: string }; text: string | null } | null;
+          output(
+            Boolean(opts.json),
+            { data: m, meta: { timed_out: timedOut } },
+            m
+              ? `${m.id}\n${m.from.phone_number}: ${m.text ?? ''}`
+              : `no message to ${opts.to} within ${timeoutMs} ms`,
+          );
+          if (!m) process.exitCode = 2;
+          return;
+        }
+      },
+    ),
+  );
 }
 
 /** The longest single wait the CLI asks a gateway for (below the default idle timeout). */

@@ -378,6 +378,28 @@ test('latest waits for the next inbound message to a number, or answers null at 
   const latest = await waiting;
   assert.equal(latest.body.meta.timed_out, false);
   assert.equal(latest.body.data?.id, sent.body.data.id);
+
+  // The CLI form.
+  const cli = await runCli(
+    [
+      'messages',
+      'latest',
+      '--to',
+      ours,
+      '--from',
+      C,
+      '--since',
+      since,
+      '--url',
+      gw.url,
+      '--key',
+      gw.apiKey,
+      '--json',
+    ],
+    {},
+  );
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.equal((JSON.parse(cli.stdout) as { data: InboundPayload }).data.id, sent.body.data.id);
 });
 
 test('a scripted reply is a queued job: it survives a stop of the gateway and is sent by the next one', async () => {
