@@ -76,7 +76,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let url: string | null = null;
   const simulator =
     config.roles.includes('api') && config.sandbox
-      ? sandboxExtensions(config, store, media, receive, () => workers?.wake())
+      ? sandboxExtensions(config, logger, store, media, receive, () => workers?.wake())
       : null;
   if (config.roles.includes('api')) {
     app = buildApp(
@@ -154,6 +154,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
  */
 function sandboxExtensions(
   config: Config,
+  logger: Logger,
   store: Store,
   media: MediaStore,
   receive: (message: ReceivedMessage) => ReturnType<typeof receiveMessage>,
@@ -170,8 +171,8 @@ function sandboxExtensions(
       mediaStore: media,
       receive,
       onWork,
-      fetchMedia: (urls) =>
-        fetchMessageMedia(urls, {
+      fetchMedia: async (urls) => {
+        const result = await fetchMessageMedia(urls, {
           store: media,
           dispatcher,
           headersTimeoutMs: 10_000,
@@ -179,7 +180,16 @@ function sandboxExtensions(
           totalTimeoutMs: config.media.fetchBudgetMs,
           concurrency: config.media.fetchConcurrency,
           maxRedirects: 5,
-        }),
+        });
+        // The caller sees the error without addresses; the operator's log has all of it.
+        if (!result.ok) {
+          logger.warn(
+            { urls, detail: result.error.detail, cause: result.error.operatorDetail },
+            'simulated handset media refused',
+          );
+        }
+        return result;
+      },
       waiter: createStatusWaiter({ pollMs: WAIT_POLL_MS }),
       // A waiting request is silent: it must answer before the connection's idle timeout cuts it.
       maxWaitMs: Math.max(1_000, Math.min(MAX_WAIT_MS, config.http.requestTimeoutMs - 1_000)),

@@ -4,6 +4,7 @@ import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { MAX_MEDIA_URLS, MAX_RECIPIENTS } from '../messages/group-mms-schema.ts';
 import { parseE164 } from '../numbers/e164.ts';
+import type { MessageWithRecipients } from '../store/sql/messages.ts';
 import type { Store } from '../store/store.ts';
 import { isStorableText } from '../validation/limits.ts';
 import { codedMessage, parseWithTelnyxErrors } from '../validation/telnyx-issues.ts';
@@ -83,13 +84,13 @@ const notOurs = (pointer: string, phone: string) =>
  * A simulated handset sends a message: `to` must be a number of the caller's organization, and no
  * cc may be another organization's (a tenant cannot write into someone else's inbox). The media are
  * fetched as a send's are, then the message goes through the inbound intake exactly as a carrier's
- * would. Returns the id of the caller's inbound message.
+ * would. Returns the caller's inbound message as stored.
  */
 export async function sendFromHandset(
   deps: HandsetDeps,
   organizationId: string,
   m: HandsetMessage,
-): Promise<string> {
+): Promise<MessageWithRecipients> {
   const owned = await deps.store.numbers.findByNumbers([m.to, ...m.cc]);
   const ownerOf = new Map(owned.map((n) => [n.phone_number, n.organization_id]));
   if (ownerOf.get(m.to) !== organizationId) throw notOurs('/to', m.to);
@@ -124,7 +125,8 @@ export async function sendFromHandset(
   });
   if (outcome.webhooks > 0) deps.onWork();
   for (const id of outcome.messageIds) {
-    if (await deps.store.messages.getForOrganization(organizationId, id)) return id;
+    const stored = await deps.store.messages.getForOrganization(organizationId, id);
+    if (stored) return stored;
   }
   throw new Error(
     `the intake kept no message for organization ${organizationId} (receipt ${outcome.receiptId})`,

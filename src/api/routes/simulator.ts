@@ -58,9 +58,7 @@ type Found =
 export function simulatorRoutes(app: FastifyInstance, ctx: ApiContext, deps: SimulatorRouteDeps): void {
   app.post('/v2/simulator/messages', async (request) => {
     const message = parseHandsetMessage(request.body);
-    const id = await sendFromHandset(deps, request.organizationId, message);
-    const stored = await ctx.store.messages.getForOrganization(request.organizationId, id);
-    if (!stored) throw apiError('10005');
+    const stored = await sendFromHandset(deps, request.organizationId, message);
     return { data: renderInboundMessage(stored.message, stored.recipients) };
   });
 
