@@ -190,7 +190,10 @@ function sandboxExtensions(
         }
         return result;
       },
-      waiter: createStatusWaiter({ pollMs: WAIT_POLL_MS }),
+      waiter: createStatusWaiter({
+        pollMs: WAIT_POLL_MS,
+        onError: (err) => logger.warn({ err }, 'a waiting request could not read the store; reading again'),
+      }),
       // A waiting request is silent: it must answer before the connection's idle timeout cuts it.
       maxWaitMs: Math.max(1_000, Math.min(MAX_WAIT_MS, config.http.requestTimeoutMs - 1_000)),
     },
