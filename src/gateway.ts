@@ -4,18 +4,22 @@ import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import { createFailedAuthLimiter } from './api/failed-auth-limiter.ts';
 import { mediaPath } from './api/routes/media.ts';
+import type { SimulatorRouteDeps } from './api/routes/simulator.ts';
 import { createConnectorDirectory } from './carriers/connector-directory.ts';
 import { fetchInboundMedia } from './carriers/telnyx/index.ts';
 import type { Config } from './config/config.ts';
 import { type ReceivedMessage, receiveMessage } from './inbound/receive-message.ts';
-import { createFileMediaStore } from './media/media-store.ts';
+import { fetchMessageMedia } from './media/fetch-message-media.ts';
+import { createFileMediaStore, type MediaStore } from './media/media-store.ts';
 import type { SendDeps } from './messages/create-group-mms.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
+import { createStatusWaiter, type StatusWaiter } from './messages/status-waiter.ts';
+import { createInternalOrigins, createOutboundDispatcher } from './net/outbound-guard.ts';
 import { parseE164 } from './numbers/e164.ts';
 import { createNumberLookup } from './numbers/lookup.ts';
 import { DEMO_PREFIX_TABLE_URL, loadPrefixTable } from './numbers/prefix-table.ts';
-import { startPipeline } from './pipeline/start-pipeline.ts';
+import { outboundAllowList, startPipeline } from './pipeline/start-pipeline.ts';
 import type { WorkerPool } from './queue/worker-pool.ts';
 import { openStore } from './store/open-store.ts';
 import { ensurePrivateDir } from './store/private-files.ts';
@@ -67,28 +71,33 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     onQueued: () => workers?.wake(),
   };
 
+  const media = createFileMediaStore(path.join(config.dataDir, 'media'));
+  // Media links point at PUBLIC_URL, or at the address the API listens on (known once it listens).
+  let baseUrl = config.publicUrl ?? '';
+  const connectors = createConnectorDirectory(store, {
+    defaultConnector: config.defaultConnector,
+    cacheMs: config.connectorCacheMs,
+  });
+  const receive = (message: ReceivedMessage, inTransaction?: (tx: Repos) => Promise<void>) =>
+    receiveMessage(
+      { store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}`, replies: send },
+      message,
+      inTransaction,
+    );
+
   const workers: WorkerPool | null = config.roles.includes('worker')
-    ? startPipeline(config, store, logger)
+    ? startPipeline(config, store, logger, { receive })
     : null;
   const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
 
   let closed = false;
   let app: FastifyInstance | null = null;
   let url: string | null = null;
+  const simulator =
+    config.roles.includes('api') && config.sandbox
+      ? sandboxExtensions(config, logger, store, media, receive, () => workers?.wake())
+      : null;
   if (config.roles.includes('api')) {
-    const media = createFileMediaStore(path.join(config.dataDir, 'media'));
-    // Media links point at PUBLIC_URL, or at the address the API listens on (known once it listens).
-    let baseUrl = config.publicUrl ?? '';
-    const connectors = createConnectorDirectory(store, {
-      defaultConnector: config.defaultConnector,
-      cacheMs: config.connectorCacheMs,
-    });
-    const receive = (message: ReceivedMessage, inTransaction?: (tx: Repos) => Promise<void>) =>
-      receiveMessage(
-        { store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}`, replies: send },
-        message,
-        inTransaction,
-      );
     app = buildApp(
       {
         store,
@@ -110,6 +119,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           fetchMedia: (list) => fetchInboundMedia(list),
           onWork: () => workers?.wake(),
         },
+        ...(simulator ? { simulator: simulator.deps } : {}),
         workersRunning: () => (workers ? !closed : null),
         send,
       },
@@ -138,10 +148,70 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       closed = true;
       // Stop taking requests and let in-flight ones finish; stop claiming work, let running jobs
       // finish (bounded) and hand the rest back; then close the database.
+      simulator?.deps.waiter.close();
       if (app) await app.close();
+      await simulator?.close();
       await unsubscribe?.();
       if (workers) await workers.stop();
       await store.close();
     },
   };
 }
+
+/**
+ * The sandbox's `/v2/simulator/` routes: simulated handsets fetch their media through their own
+ * outbound guard (the sandbox's allow-list, loopback included), and one shared waiter serves every
+ * waiting request of this node.
+ */
+function sandboxExtensions(
+  config: Config,
+  logger: Logger,
+  store: Store,
+  media: MediaStore,
+  receive: (message: ReceivedMessage) => ReturnType<typeof receiveMessage>,
+  onWork: () => void,
+): { deps: SimulatorRouteDeps & { waiter: StatusWaiter }; close(): Promise<void> } {
+  const dispatcher = createOutboundDispatcher({
+    allowCidrs: outboundAllowList(config),
+    connectTimeoutMs: 5_000,
+    internalOrigins: createInternalOrigins(),
+  });
+  return {
+    deps: {
+      store,
+      mediaStore: media,
+      receive,
+      onWork,
+      fetchMedia: async (urls) => {
+        const result = await fetchMessageMedia(urls, {
+          store: media,
+          dispatcher,
+          headersTimeoutMs: 10_000,
+          bodyTimeoutMs: 10_000,
+          totalTimeoutMs: config.media.fetchBudgetMs,
+          concurrency: config.media.fetchConcurrency,
+          maxRedirects: 5,
+        });
+        // The caller sees the error without addresses; the operator's log has all of it.
+        if (!result.ok) {
+          logger.warn(
+            { urls, detail: result.error.detail, cause: result.error.operatorDetail },
+            'simulated handset media refused',
+          );
+        }
+        return result;
+      },
+      waiter: createStatusWaiter({
+        pollMs: WAIT_POLL_MS,
+        onError: (err) => logger.warn({ err }, 'a waiting request could not read the store; reading again'),
+      }),
+      // A waiting request is silent: it must answer before the connection's idle timeout cuts it.
+      maxWaitMs: Math.max(1_000, Math.min(MAX_WAIT_MS, config.http.requestTimeoutMs - 1_000)),
+    },
+    close: () => dispatcher.close(),
+  };
+}
+
+/** How often waiting requests read the store again (one read per waited message per tick). */
+const WAIT_POLL_MS = 100;
+const MAX_WAIT_MS = 60_000;

@@ -17,6 +17,7 @@ import { optOutRoutes } from './routes/optouts.ts';
 import { phoneNumberRoutes } from './routes/phone-numbers.ts';
 import { profileRoutes } from './routes/profiles.ts';
 import { publicKeyRoutes } from './routes/public-key.ts';
+import { simulatorRoutes } from './routes/simulator.ts';
 import { upstreamWebhookRoutes } from './routes/telnyx-upstream-webhooks.ts';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.ts';
 
@@ -90,6 +91,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     webhookDeliveryRoutes(authed, ctx);
     optOutRoutes(authed, ctx);
     autorespConfigRoutes(authed, ctx);
+    if (ctx.simulator) simulatorRoutes(authed, ctx, ctx.simulator);
   });
 
   return app;

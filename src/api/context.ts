@@ -6,6 +6,7 @@ import type { Authenticator } from '../tenants/api-keys.ts';
 import type { RateLimiter } from '../tenants/rate-limiter.ts';
 import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
 import type { Mm7RouteDeps } from './routes/mm7.ts';
+import type { SimulatorRouteDeps } from './routes/simulator.ts';
 import type { UpstreamWebhookRouteDeps } from './routes/telnyx-upstream-webhooks.ts';
 
 /** What the HTTP layer needs from the rest of the gateway. */
@@ -25,6 +26,8 @@ export interface ApiContext {
   mm7?: Mm7RouteDeps;
   /** The Telnyx-compatible upstreams' webhook receiver at `/connectors/<name>/webhooks`; absent: not served. */
   upstreamWebhooks?: UpstreamWebhookRouteDeps;
+  /** The sandbox's `/v2/simulator/` extensions (handsets, waiting helpers); absent: not served. */
+  simulator?: SimulatorRouteDeps;
   /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
   workersRunning(): boolean | null;
 }

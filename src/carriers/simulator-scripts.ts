@@ -11,12 +11,21 @@ export interface ScriptedReport {
   delay: 'reportDelayMs' | 'slowReportDelayMs';
 }
 
+/**
+ * What the simulated handset sends back once its delivery report is due, through the inbound intake:
+ * `group` a reply to the whole group (to the sender, cc the other recipients) after replyDelayMs;
+ * `stop` the text STOP to the sender; `media` a picture (the simulator's own small PNG) to the sender.
+ */
+export type ScriptedReplyKind = 'group' | 'stop' | 'media';
+
 export type SimulatorScript = {
   /** The number pattern, for documentation: '+1NPA5550100', or '*' for every other number. */
   number: string;
   /** The subscriber part (7 digits after the area code) this script answers to; null for the default. */
   subscriber: string | null;
   description: string;
+  /** This handset answers the message it was delivered. */
+  reply?: ScriptedReplyKind;
 } & (
   | { submit: 'accept'; report: ScriptedReport }
   /** This recipient is refused (sending_failed); the rest of the group goes on. */
@@ -111,6 +120,33 @@ export const SIMULATOR_SCRIPTS: readonly SimulatorScript[] = [
     submit: 'carrier_down',
     submitError: SIMULATOR_ERRORS.recipientServerUnavailable,
     report: DELIVERED,
+  },
+  {
+    number: '+1NPA5550107',
+    subscriber: '5550107',
+    description:
+      'Replies to the group: delivered, then after replyDelayMs (default 2000 ms) it sends "Reply all from ' +
+      '+1NPA5550107" to the sender with cc = the other recipients of the group',
+    submit: 'accept',
+    report: DELIVERED,
+    reply: 'group',
+  },
+  {
+    number: '+1NPA5550108',
+    subscriber: '5550108',
+    description: 'Replies STOP: delivered, then it sends the text STOP to the sender',
+    submit: 'accept',
+    report: DELIVERED,
+    reply: 'stop',
+  },
+  {
+    number: '+1NPA5550109',
+    subscriber: '5550109',
+    description:
+      'Replies with media: delivered, then it sends a picture (image/png) with a caption to the sender',
+    submit: 'accept',
+    report: DELIVERED,
+    reply: 'media',
   },
   DEFAULT_SIMULATOR_SCRIPT,
 ];

@@ -13,6 +13,9 @@
  * | +1NPA5550104  | accepted                           | delivery_unconfirmed, no error                     |
  * | +1NPA5550105  | accepted                           | delivered after slowReportDelayMs                  |
  * | +1NPA5550106  | down (see below), then accepted    | delivered                                          |
+ * | +1NPA5550107  | accepted                           | delivered; replies to the group after replyDelayMs |
+ * | +1NPA5550108  | accepted                           | delivered; replies STOP to the sender              |
+ * | +1NPA5550109  | accepted                           | delivered; replies to the sender with a picture    |
  * | anything else | accepted                           | delivered                                          |
  *
  * Reports come reportDelayMs (default 0) after the submit; the slow one slowReportDelayMs (default
@@ -21,11 +24,16 @@
  * `submission.attempt <= carrierDownAttempts` (default 2). delivery_unconfirmed has no error: Telnyx's
  * table has no code for "no receipt came" (40005 Message expired during transmission is a failure).
  *
+ * The replying handsets (0107-0109) answer once their report is due: 0107 after a further
+ * replyDelayMs (default 2000) sends a reply-all (to the sender, cc the group's other recipients), 0108
+ * sends STOP, 0109 a picture; each goes through the inbound intake as a real inbound message would.
+ *
  * A real carrier's pending reports survive our crash, so nothing waits in memory here: each accepted
- * recipient is recorded and its report scheduled through a durable SimulatorLedger.
+ * recipient is recorded and its report (and its handset's reply) scheduled through a durable
+ * SimulatorLedger.
  */
 import { uuidV7 } from '../ids/uuid-v7.ts';
-import { scriptFor } from './simulator-scripts.ts';
+import { type ScriptedReplyKind, scriptFor } from './simulator-scripts.ts';
 import type {
   CarrierConnector,
   CarrierSubmission,
@@ -33,6 +41,18 @@ import type {
   RecipientSubmitOutcome,
   SubmitResult,
 } from './types.ts';
+
+/** A scripted handset's answer to the message it was delivered, due at `at`. */
+export interface ScheduledReply {
+  kind: ScriptedReplyKind;
+  /** The replying handset: the recipient. */
+  from: string;
+  /** The group message answered: the reply goes to its sender (cc its other recipients for `group`). */
+  messageId: string;
+  /** The recipient's carrier id: one reply per delivered copy. */
+  carrierMessageId: string;
+  at: Date;
+}
 
 export interface SimulatorLedger {
   /**
@@ -46,8 +66,11 @@ export interface SimulatorLedger {
     phoneNumber: string;
     carrierMessageId: string;
   }): Promise<{ carrierMessageId: string; timesSeen: number }>;
-  /** Durably schedules a delivery report to be handed to the gateway at `at`; once per carrier id. */
-  scheduleReport(report: DeliveryReport, at: Date): Promise<void>;
+  /**
+   * Durably schedules a delivery report to be handed to the gateway at `at`, once per carrier id,
+   * and with it (in the same transaction) the handset's reply when its script has one.
+   */
+  scheduleReport(report: DeliveryReport, at: Date, reply?: ScheduledReply): Promise<void>;
 }
 
 export interface SimulatorOptions {
@@ -57,6 +80,8 @@ export interface SimulatorOptions {
   slowReportDelayMs?: number;
   /** How many attempts a submission to +1NPA5550106 fails before the carrier is back. */
   carrierDownAttempts?: number;
+  /** How long after its delivery the reply-all handset (+1NPA5550107) answers. */
+  replyDelayMs?: number;
   now?: () => Date;
 }
 
@@ -64,6 +89,7 @@ export const SIMULATOR_DEFAULTS = {
   reportDelayMs: 0,
   slowReportDelayMs: 5000,
   carrierDownAttempts: 2,
+  replyDelayMs: 2000,
 } as const;
 
 export function createSimulator(options: SimulatorOptions): CarrierConnector {
@@ -72,6 +98,7 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
     reportDelayMs = SIMULATOR_DEFAULTS.reportDelayMs,
     slowReportDelayMs = SIMULATOR_DEFAULTS.slowReportDelayMs,
     carrierDownAttempts = SIMULATOR_DEFAULTS.carrierDownAttempts,
+    replyDelayMs = SIMULATOR_DEFAULTS.replyDelayMs,
     now = () => new Date(),
   } = options;
   const delays = { reportDelayMs, slowReportDelayMs };
@@ -105,7 +132,14 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
         const at = new Date(now().getTime() + delays[script.report.delay]);
         const report: DeliveryReport = { carrierMessageId, status: script.report.status, occurredAt: at };
         if (script.report.error) report.error = { ...script.report.error };
-        await ledger.scheduleReport(report, at);
+        const reply: ScheduledReply | undefined = script.reply && {
+          kind: script.reply,
+          from: phoneNumber,
+          messageId: submission.messageId,
+          carrierMessageId,
+          at: new Date(at.getTime() + (script.reply === 'group' ? replyDelayMs : 0)),
+        };
+        await ledger.scheduleReport(report, at, reply);
         outcomes.push({ recipientId, accepted: true, carrierMessageId });
       }
       return { ok: true, recipients: outcomes };
@@ -123,6 +157,7 @@ export interface MemorySimulatorLedger extends SimulatorLedger {
     timesSeen: number;
   }>;
   readonly reports: Array<{ report: DeliveryReport; at: Date }>;
+  readonly replies: ScheduledReply[];
 }
 
 /** A non-durable ledger: for unit tests, or anyone who accepts losing pending reports on restart. */
@@ -130,9 +165,11 @@ export function createMemorySimulatorLedger(): MemorySimulatorLedger {
   const byKey = new Map<string, { carrierMessageId: string; timesSeen: number }>();
   const submissions: MemorySimulatorLedger['submissions'] = [];
   const reports: MemorySimulatorLedger['reports'] = [];
+  const replies: ScheduledReply[] = [];
   return {
     submissions,
     reports,
+    replies,
     async recordSubmit(entry) {
       const key = JSON.stringify([entry.idempotencyKey, entry.recipientId]);
       const seen = byKey.get(key);
@@ -142,9 +179,10 @@ export function createMemorySimulatorLedger(): MemorySimulatorLedger {
       submissions.push({ ...entry, carrierMessageId, timesSeen });
       return { carrierMessageId, timesSeen };
     },
-    async scheduleReport(report, at) {
+    async scheduleReport(report, at, reply) {
       if (reports.some((r) => r.report.carrierMessageId === report.carrierMessageId)) return;
       reports.push({ report, at });
+      if (reply) replies.push(reply);
     },
   };
 }

@@ -7,6 +7,7 @@ import { registerMessageCommands } from './message-commands.ts';
 import { registerMmsc } from './mmsc.ts';
 import { registerProfileCommands } from './profiles-commands.ts';
 import { registerServe } from './serve.ts';
+import { registerSimulateCommands } from './simulate-commands.ts';
 import { registerTail } from './tail-command.ts';
 
 // src/cli/main.ts and dist/cli/main.js are both two levels below package.json.
@@ -25,6 +26,7 @@ registerMessageCommands(program);
 registerTail(program);
 registerConnectorCommands(program);
 registerMmsc(program);
+registerSimulateCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);

@@ -24,13 +24,23 @@ interface MessageData {
   to: Recipient[];
 }
 
-function apiOptions(cmd: Command): Command {
+export function apiOptions(cmd: Command): Command {
   return cmd
     .option('--url <url>', 'the gateway (default: PUBLIC_URL, or http://127.0.0.1:$PORT)')
     .addOption(new Option('--key <key>', 'API key').env('KEY'));
 }
 
-function client(opts: ApiOptions) {
+export function client(opts: ApiOptions) {
+  const request = apiRequest(opts);
+  return async function call(method: string, path: string, body?: unknown): Promise<MessageData> {
+    const json = await request(method, path, body);
+    if (!json.data) throw new CliError('the gateway answered without data');
+    return json.data as MessageData;
+  };
+}
+
+/** One API call: the whole JSON answer (`data`, `meta`), or a CliError naming the Telnyx errors. */
+export function apiRequest(opts: ApiOptions) {
   let base = opts.url;
   if (!base) {
     const config = loadConfig();
@@ -39,23 +49,35 @@ function client(opts: ApiOptions) {
   }
   if (!opts.key) throw new CliError('an API key is needed: --key KEY… or export KEY=KEY…');
   const headers = { authorization: `Bearer ${opts.key}`, 'content-type': 'application/json' };
-  return async function call(method: string, path: string, body?: unknown): Promise<MessageData> {
+  return async function request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ data?: unknown; meta?: Record<string, unknown> }> {
     const res = await fetch(`${base.replace(/\/+$/, '')}${path}`, {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    const json = (await res.json().catch(() => ({}))) as {
-      data?: MessageData;
-      errors?: Array<{ code: string; title: string; detail?: string; source?: { pointer?: string } }>;
+    const answer: unknown = await res.json().catch(() => ({}));
+    const json = (answer !== null && typeof answer === 'object' ? answer : {}) as {
+      data?: unknown;
+      meta?: Record<string, unknown>;
+      errors?: Array<{
+        code: string;
+        title: string;
+        detail?: string;
+        source?: { pointer?: string; parameter?: string };
+      }>;
     };
-    if (!res.ok || !json.data) {
-      const errors = (json.errors ?? []).map(
-        (e) => `${e.code} ${e.detail ?? e.title}${e.source?.pointer ? ` (${e.source.pointer})` : ''}`,
-      );
+    if (!res.ok || !('data' in json)) {
+      const errors = (json.errors ?? []).map((e) => {
+        const where = e.source?.pointer ?? e.source?.parameter;
+        return `${e.code} ${e.detail ?? e.title}${where ? ` (${where})` : ''}`;
+      });
       throw new CliError(`HTTP ${res.status}: ${errors.join('; ') || 'no details'}`);
     }
-    return json.data;
+    return json;
   };
 }
 
@@ -73,7 +95,7 @@ async function waitFinal(
   }
 }
 
-function describeRecipients(message: MessageData): string {
+export function describeRecipients(message: MessageData): string {
   return table(
     message.to.map((r) => [
       r.phone_number,
@@ -177,7 +199,7 @@ export function registerMessageCommands(program: Command): void {
     }),
   );
 
-  const messages = program.command('messages').description('read messages');
+  const messages = program.command('messages').description('read messages, wait for them');
   apiOptions(
     messages
       .command('get <id>')
@@ -189,4 +211,86 @@ export function registerMessageCommands(program: Command): void {
       output(Boolean(opts.json), message, `${message.id}\n${describeRecipients(message)}`);
     }),
   );
+
+  apiOptions(
+    messages
+      .command('wait <id>')
+      .description(
+        'wait until a message (group id or a recipient id), or one of its recipients, has a final status (sandbox)',
+      )
+      .option('--recipient <+E164>', 'wait for this recipient only')
+      .option('--timeout <ms>', 'give up after this long (exit code 2)', '30000')
+      .option('--json', 'print JSON: {data, meta: {timed_out}}'),
+  ).action(
+    run(async (id: string, opts: ApiOptions & { recipient?: string; timeout: string; json?: boolean }) => {
+      const timeoutMs = Number(opts.timeout);
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new CliError('--timeout must be milliseconds');
+      const request = apiRequest(opts);
+      const deadline = Date.now() + timeoutMs;
+      // The server bounds one wait (below its idle timeout): a longer --timeout asks again.
+      for (;;) {
+        const chunk = Math.max(0, Math.min(WAIT_CHUNK_MS, deadline - Date.now()));
+        const query = new URLSearchParams({ timeout_ms: String(chunk) });
+        if (opts.recipient) query.set('recipient', opts.recipient);
+        const answer = await request('GET', `/v2/simulator/messages/${encodeURIComponent(id)}/wait?${query}`);
+        const timedOut = answer.meta?.timed_out === true;
+        if (timedOut && Date.now() < deadline) continue;
+        const message = answer.data as MessageData;
+        output(
+          Boolean(opts.json),
+          { data: message, meta: { timed_out: timedOut } },
+          `${message.id}${timedOut ? ` (not final after ${timeoutMs} ms)` : ''}\n${describeRecipients(message)}`,
+        );
+        if (timedOut) process.exitCode = 2;
+        return;
+      }
+    }),
+  );
+
+  apiOptions(
+    messages
+      .command('latest')
+      .description(
+        'the newest inbound message to one of your numbers, waiting for one if there is none yet (sandbox)',
+      )
+      .requiredOption('--to <+E164>', 'your number')
+      .option('--from <+E164>', 'only from this number')
+      .option('--since <ISO time>', 'only received at or after this time')
+      .option('--timeout <ms>', 'how long to wait for one (exit code 2 if none came)', '10000')
+      .option('--json', 'print JSON: {data, meta: {timed_out}}'),
+  ).action(
+    run(
+      async (
+        opts: ApiOptions & { to: string; from?: string; since?: string; timeout: string; json?: boolean },
+      ) => {
+        const timeoutMs = Number(opts.timeout);
+        if (!Number.isInteger(timeoutMs) || timeoutMs < 0)
+          throw new CliError('--timeout must be milliseconds');
+        const request = apiRequest(opts);
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const chunk = Math.max(0, Math.min(WAIT_CHUNK_MS, deadline - Date.now()));
+          const query = new URLSearchParams({ to: opts.to, timeout_ms: String(chunk) });
+          if (opts.from) query.set('from', opts.from);
+          if (opts.since) query.set('since', opts.since);
+          const answer = await request('GET', `/v2/simulator/messages/latest?${query}`);
+          const timedOut = answer.meta?.timed_out === true;
+          if (timedOut && Date.now() < deadline) continue;
+          const m = answer.data as { id: string; from: { phone_number: string }; text: string | null } | null;
+          output(
+            Boolean(opts.json),
+            { data: m, meta: { timed_out: timedOut } },
+            m
+              ? `${m.id}\n${m.from.phone_number}: ${m.text ?? ''}`
+              : `no message to ${opts.to} within ${timeoutMs} ms`,
+          );
+          if (!m) process.exitCode = 2;
+          return;
+        }
+      },
+    ),
+  );
 }
+
+/** The longest single wait the CLI asks a gateway for (below the default idle timeout). */
+const WAIT_CHUNK_MS = 20_000;

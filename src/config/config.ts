@@ -57,6 +57,7 @@ const envSchema = z.object({
   SIMULATOR_REPORT_DELAY_MS: num().int().min(0).default(1000),
   SIMULATOR_SLOW_REPORT_DELAY_MS: num().int().min(0).default(5000),
   SIMULATOR_CARRIER_DOWN_ATTEMPTS: num().int().min(0).default(2),
+  SIMULATOR_REPLY_DELAY_MS: num().int().min(0).default(2000),
   MEDIA_FETCH_BUDGET_MS: num().int().min(100).default(30_000),
   MEDIA_FETCH_CONCURRENCY: num().int().min(1).max(10).default(4),
   WEBHOOK_TIMEOUT_MS: num().int().min(100).default(10_000),
@@ -110,7 +111,13 @@ export interface Config {
     /** A job still running after this long is aborted and counted as a crash. */
     jobTimeoutMs: number;
   };
-  simulator: { reportDelayMs: number; slowReportDelayMs: number; carrierDownAttempts: number };
+  simulator: {
+    reportDelayMs: number;
+    slowReportDelayMs: number;
+    carrierDownAttempts: number;
+    /** How long after its delivery the reply-all handset (+1NPA5550107) answers. */
+    replyDelayMs: number;
+  };
   /** A message's media: all its URLs within one time budget, this many fetched at once. */
   media: { fetchBudgetMs: number; fetchConcurrency: number };
   webhookTimeoutMs: number;
@@ -183,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reportDelayMs: e.SIMULATOR_REPORT_DELAY_MS,
       slowReportDelayMs: e.SIMULATOR_SLOW_REPORT_DELAY_MS,
       carrierDownAttempts: e.SIMULATOR_CARRIER_DOWN_ATTEMPTS,
+      replyDelayMs: e.SIMULATOR_REPLY_DELAY_MS,
     },
     media: { fetchBudgetMs: e.MEDIA_FETCH_BUDGET_MS, fetchConcurrency: e.MEDIA_FETCH_CONCURRENCY },
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { connectorBuilder } from '../carriers/build-connector.ts';
 import { createConnectorDirectory } from '../carriers/connector-directory.ts';
 import { createConnectorRegistry } from '../carriers/connector-registry.ts';
+import { simulatorReplyHandler } from '../carriers/simulator-replies.ts';
 import { createStoreLedger } from '../carriers/store-ledger.ts';
 import type { Config } from '../config/config.ts';
+import type { ReceivedMessage, ReceiveOutcome } from '../inbound/receive-message.ts';
 import { fetchMessageMedia } from '../media/fetch-message-media.ts';
 import { createFileMediaStore } from '../media/media-store.ts';
 import { createInternalOrigins, createOutboundDispatcher } from '../net/outbound-guard.ts';
@@ -29,8 +31,18 @@ export function outboundAllowList(config: Config): string[] {
   return config.sandbox ? [...config.outboundAllowCidrs, ...SANDBOX_ALLOW_CIDRS] : config.outboundAllowCidrs;
 }
 
+export interface PipelineOptions {
+  /** The inbound intake, for the simulator's scripted replies. Absent: they are not run. */
+  receive?(message: ReceivedMessage): Promise<ReceiveOutcome>;
+}
+
 /** The worker role: media, carrier submits, delivery reports and webhooks, all run from the database. */
-export function startPipeline(config: Config, store: Store, logger: Logger): WorkerPool {
+export function startPipeline(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  options: PipelineOptions = {},
+): WorkerPool {
   const internalOrigins = createInternalOrigins();
   const dispatcher = createOutboundDispatcher({
     allowCidrs: outboundAllowList(config),
@@ -56,6 +68,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
         reportDelayMs: config.simulator.reportDelayMs,
         slowReportDelayMs: config.simulator.slowReportDelayMs,
         carrierDownAttempts: config.simulator.carrierDownAttempts,
+        replyDelayMs: config.simulator.replyDelayMs,
       },
       publicUrl: config.publicUrl,
     }),
@@ -97,6 +110,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
         },
       }),
       applyReportHandler({ store, unmatchedRetry: UNMATCHED_REPORT_RETRY_SCHEDULE }),
+      ...(options.receive ? [simulatorReplyHandler({ store, receive: options.receive, onWork: wake })] : []),
       deliverWebhookHandler({
         store,
         signerFor: createSignerLookup(store),

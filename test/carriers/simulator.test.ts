@@ -7,7 +7,7 @@ import type { CarrierSubmission, RecipientSubmitOutcome, SubmitResult } from '..
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function setup(options: { carrierDownAttempts?: number } = {}) {
+function setup(options: { carrierDownAttempts?: number; replyDelayMs?: number } = {}) {
   const ledger = createMemorySimulatorLedger();
   const simulator = createSimulator({
     ledger,
@@ -208,6 +208,42 @@ describe('carrier simulator', () => {
   });
 });
 
+describe('scripted replies', () => {
+  it('0107 replies to the group after replyDelayMs, 0108 STOP and 0109 media when the report is due; others do not', async () => {
+    const { ledger, simulator } = setup({ replyDelayMs: 2500 });
+    const numbers = ['+13125550107', '+12125550108', '+14155550109', '+13125550100', '+13125550101'];
+    const outcomes = accepted(await simulator.submit(submission(numbers)));
+    const carrierIdOf = (n: string) =>
+      outcomes.find((o) => o.recipientId === `r${numbers.indexOf(n)}` && o.accepted);
+    assert.deepEqual(
+      ledger.replies.map((r) => ({ ...r, at: r.at.getTime() - NOW.getTime() })),
+      [
+        { kind: 'group', from: '+13125550107', messageId: 'msg-1', at: 100 + 2500 },
+        { kind: 'stop', from: '+12125550108', messageId: 'msg-1', at: 100 },
+        { kind: 'media', from: '+14155550109', messageId: 'msg-1', at: 100 },
+      ].map((r) => {
+        const o = carrierIdOf(r.from);
+        return { ...r, carrierMessageId: o?.accepted ? o.carrierMessageId : '' };
+      }),
+    );
+    // Each is delivered first.
+    for (const n of numbers.slice(0, 3)) {
+      const o = carrierIdOf(n);
+      const report = ledger.reports.find(
+        (r) => o?.accepted && r.report.carrierMessageId === o.carrierMessageId,
+      );
+      assert.equal(report?.report.status, 'delivered', n);
+    }
+  });
+
+  it('a repeated submit schedules no second reply in the ledger (one per carrier id)', async () => {
+    const { ledger, simulator } = setup();
+    await simulator.submit(submission(['+13125550108']));
+    await simulator.submit(submission(['+13125550108']));
+    assert.equal(ledger.replies.length, 1);
+  });
+});
+
 describe('simulator scripts', () => {
   it('match any area code, only in the 5550100–5550199 range', () => {
     assert.equal(scriptFor('+19995550101').subscriber, '5550101');
@@ -235,6 +271,9 @@ describe('simulator scripts', () => {
         '+1NPA5550104',
         '+1NPA5550105',
         '+1NPA5550106',
+        '+1NPA5550107',
+        '+1NPA5550108',
+        '+1NPA5550109',
         '*',
       ],
     );

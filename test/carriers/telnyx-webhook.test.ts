@@ -13,6 +13,7 @@ import { CARRIER_REPORT_QUEUE } from '../../src/pipeline/record-delivery-report.
 import type { ConnectorRecord } from '../../src/store/records.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createSigner, generateSigningKeyPair } from '../../src/webhooks/signing.ts';
+import { testAutoReplyDeps } from '../support/auto-reply-deps.ts';
 import { storesUnderTest } from '../support/databases.ts';
 import { makeTempDir } from '../support/gateway.ts';
 import { phoneNumber, profile, seedOrganization } from '../support/store-fixtures.ts';
@@ -75,11 +76,7 @@ for (const { name, open } of storesUnderTest()) {
               store,
               media,
               mediaUrl: (s) => `https://gw.test/media/${s}`,
-              replies: {
-                lookupNumber: () => ({ carrier: null, line_type: null, country_code: null }),
-                rates: null,
-                queueLifetimeMs: 60_000,
-              },
+              replies: testAutoReplyDeps,
             },
             message,
             inTransaction,
