@@ -6,7 +6,7 @@ import { createFailedAuthLimiter } from './api/failed-auth-limiter.ts';
 import { mediaPath } from './api/routes/media.ts';
 import { createConnectorDirectory } from './carriers/connector-directory.ts';
 import type { Config } from './config/config.ts';
-import { receiveMessage } from './inbound/receive-message.ts';
+import { type ReceivedMessage, receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
@@ -68,6 +68,17 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     const media = createFileMediaStore(path.join(config.dataDir, 'media'));
     // Media links point at PUBLIC_URL, or at the address the API listens on (known once it listens).
     let baseUrl = config.publicUrl ?? '';
+    // What every carrier receiver (MM7, Bandwidth callbacks) needs: connector settings and the intake.
+    const inbound = {
+      store,
+      connectors: createConnectorDirectory(store, {
+        defaultConnector: config.defaultConnector,
+        cacheMs: config.connectorCacheMs,
+      }),
+      receive: (message: ReceivedMessage) =>
+        receiveMessage({ store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}` }, message),
+      onWork: () => workers?.wake(),
+    };
     app = buildApp(
       {
         store,
@@ -81,16 +92,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         publicUrl: config.publicUrl,
         media,
-        mm7: {
-          store,
-          connectors: createConnectorDirectory(store, {
-            defaultConnector: config.defaultConnector,
-            cacheMs: config.connectorCacheMs,
-          }),
-          receive: (message) =>
-            receiveMessage({ store, media, mediaUrl: (sha256) => `${baseUrl}${mediaPath(sha256)}` }, message),
-          onWork: () => workers?.wake(),
-        },
+        mm7: inbound,
+        bandwidth: inbound,
         workersRunning: () => (workers ? !closed : null),
         send: {
           store,

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { Authenticator } from '../tenants/api-keys.ts';
 import type { RateLimiter } from '../tenants/rate-limiter.ts';
 import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
+import type { BandwidthCallbackRouteDeps } from './routes/bandwidth-callbacks.ts';
 import type { Mm7RouteDeps } from './routes/mm7.ts';
 
 /** What the HTTP layer needs from the rest of the gateway. */
@@ -22,6 +23,8 @@ export interface ApiContext {
   publicUrl: string | undefined;
   /** The MM7 receiver at `/mm7/<connector>`; absent: not served. */
   mm7?: Mm7RouteDeps;
+  /** Bandwidth callbacks at `/connectors/<name>/callbacks`; absent: not served. */
+  bandwidth?: BandwidthCallbackRouteDeps;
   /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
   workersRunning(): boolean | null;
 }

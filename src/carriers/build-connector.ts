@@ -1,5 +1,6 @@
+import { createBandwidthConnector } from './bandwidth/index.ts';
 import { type ConnectorBuilder, unavailableConnector } from './connector-registry.ts';
-import type { Mm7ConnectorSettings } from './connector-settings.ts';
+import type { BandwidthConnectorSettings, Mm7ConnectorSettings } from './connector-settings.ts';
 import { createMm7Connector } from './mm7/index.ts';
 import { createSimulator, type SimulatorOptions } from './simulator.ts';
 
@@ -7,6 +8,8 @@ import { createSimulator, type SimulatorOptions } from './simulator.ts';
 export interface ConnectorBuildDeps {
   /** Shared by every simulator connector: one book of submissions, one report schedule. */
   simulator: SimulatorOptions;
+  /** PUBLIC_URL (or the API's own address): upstream providers fetch media from `<publicUrl>/media/…`. */
+  publicUrl: string;
 }
 
 /** Builds a connector instance from its stored record. */
@@ -30,6 +33,13 @@ export function connectorBuilder(deps: ConnectorBuildDeps): ConnectorBuilder {
           defaultCountry: s.defaultCountry,
         });
       }
+      case 'bandwidth':
+        // Like an MMSC, the provider's address is the operator's choice: no address guard.
+        return createBandwidthConnector({
+          name: record.name,
+          settings: record.settings as BandwidthConnectorSettings,
+          publicUrl: deps.publicUrl,
+        });
       default:
         return unavailableConnector(
           record.name,

@@ -38,16 +38,41 @@ const mm7Settings = z
 
 export type Mm7ConnectorSettings = z.output<typeof mm7Settings>;
 
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'must be an http:// or https:// URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const bandwidthSettings = z
+  .object({
+    accountId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the Bandwidth account id (7 digits)'),
+    applicationId: z.string().min(1).max(128),
+    clientId: z.string().min(1).max(256),
+    clientSecret: z.string().min(1).max(512),
+    baseUrl: httpUrl.default('https://messaging.bandwidth.com/api/v2'),
+    tokenUrl: httpUrl.default('https://api.bandwidth.com/api/v1/oauth2/token'),
+    callbackUsername: optionalText,
+    callbackPassword: optionalText,
+  })
+  .strict()
+  .refine((s) => (s.callbackUsername === undefined) === (s.callbackPassword === undefined), {
+    message: 'callback username and callback password go together',
+    path: ['callbackPassword'],
+  });
+
+export type BandwidthConnectorSettings = z.output<typeof bandwidthSettings>;
+
 const SCHEMAS = {
   simulator: z.object({}).strict(),
   mm7: mm7Settings,
+  bandwidth: bandwidthSettings,
 } as const;
 
 export type ConnectorType = keyof typeof SCHEMAS;
 export const CONNECTOR_TYPES = Object.keys(SCHEMAS) as ConnectorType[];
 
 /** Setting names whose values are secrets. */
-const SECRETS = new Set(['password', 'inboundPassword']);
+const SECRETS = new Set(['password', 'inboundPassword', 'clientSecret', 'callbackPassword']);
 
 export type SettingsCheck =
   | { ok: true; type: ConnectorType; settings: Record<string, unknown> }

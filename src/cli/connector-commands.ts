@@ -18,6 +18,14 @@ interface AddOptions {
   inboundPassword?: string;
   mm7Version?: string;
   defaultCountry?: string;
+  accountId?: string;
+  applicationId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  baseUrl?: string;
+  tokenUrl?: string;
+  callbackUsername?: string;
+  callbackPassword?: string;
   json?: boolean;
 }
 
@@ -41,8 +49,8 @@ export function registerConnectorCommands(program: Command): void {
   const connectors = program.command('connectors').description('manage carrier connectors');
   connectors
     .command('add <name>')
-    .description('add a carrier connector (mm7 or simulator)')
-    .requiredOption('--type <type>', 'mm7 | simulator')
+    .description('add a carrier connector (mm7, bandwidth or simulator)')
+    .requiredOption('--type <type>', 'mm7 | bandwidth | simulator')
     .option('--url <url>', 'mm7: the MMSC URL SubmitReq is posted to')
     .option('--vasp-id <id>', 'mm7: VASPID')
     .option('--vas-id <id>', 'mm7: VASID')
@@ -53,6 +61,20 @@ export function registerConnectorCommands(program: Command): void {
     .option('--inbound-password <password>', 'mm7: the password the MMSC must send to /mm7/<name>')
     .option('--mm7-version <version>', 'mm7: REL-6-MM7-1-4 (default), REL-5-MM7-1-2, …')
     .option('--default-country <cc>', 'mm7: country of numbers without + (default US)')
+    .option('--account-id <id>', 'bandwidth: the account id (7 digits)')
+    .option('--application-id <id>', 'bandwidth: the Messaging application of the sender numbers')
+    .option('--client-id <id>', 'bandwidth: OAuth client id')
+    .option('--client-secret <secret>', 'bandwidth: OAuth client secret')
+    .option('--base-url <url>', 'bandwidth: messaging API (default https://messaging.bandwidth.com/api/v2)')
+    .option(
+      '--token-url <url>',
+      'bandwidth: OAuth token URL (default https://api.bandwidth.com/api/v1/oauth2/token)',
+    )
+    .option(
+      '--callback-username <user>',
+      'bandwidth: the user Bandwidth must send to /connectors/<name>/callbacks',
+    )
+    .option('--callback-password <password>', 'bandwidth: the password Bandwidth must send to the callbacks')
     .option('--json', 'print JSON')
     .action((name: string, opts: AddOptions) =>
       run(async () => {

@@ -18,6 +18,11 @@ export interface ReceivedMessage {
   cc: string[];
   /** Only used to find who received it: Bcc addressees are never shown to anyone. */
   bcc: string[];
+  /**
+   * The numbers of ours this copy is for, when the carrier sends one copy per receiving number
+   * (Bandwidth); the others stay in `to`/`cc` as participants. Default: every addressee.
+   */
+  receivers?: string[];
   subject: string | null;
   text: string | null;
   media: Array<{ contentType: string; bytes: Buffer }>;
@@ -65,7 +70,7 @@ export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessag
   const everyone = unique([...shown, ...received.bcc]);
 
   return deps.store.transaction(async (tx) => {
-    const ours = await tx.numbers.findByNumbers(everyone);
+    const ours = await tx.numbers.findByNumbers(received.receivers ?? everyone);
     const groups = new Map<string, PhoneNumber[]>();
     for (const n of ours) {
       const key = `${n.organization_id} ${n.messaging_profile_id ?? ''}`;

@@ -51,6 +51,9 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
       cacheMs: config.connectorCacheMs,
     }),
     connectorBuilder({
+      publicUrl:
+        config.publicUrl ??
+        `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
       simulator: {
         ledger: createStoreLedger(store, wake),
         reportDelayMs: config.simulator.reportDelayMs,

@@ -33,6 +33,17 @@ export function inboundReceiptsRepo(db: SqlExecutor) {
         ],
       );
     },
+    /** The message receipt a connector kept for a carrier id (a carrier's repeat of it is a duplicate). */
+    async findByCarrierId(
+      connector: string,
+      carrierMessageId: string,
+    ): Promise<InboundReceiptRecord | undefined> {
+      const row = await db.get<Row>(
+        `SELECT * FROM inbound_receipts WHERE connector = ? AND carrier_message_id = ? AND kind = 'message' LIMIT 1`,
+        [connector, carrierMessageId],
+      );
+      return row ? fromRow(row) : undefined;
+    },
     /** Newest first. */
     async list(limit: number): Promise<InboundReceiptRecord[]> {
       const rows = await db.all<Row>(
