@@ -23,6 +23,8 @@ export interface BandwidthConnectorOptions {
   /** The gateway's public base URL: media go out as `<publicUrl>/media/<sha256>`. */
   publicUrl: string;
   timeoutMs?: number;
+  /** The clock token lifetimes are read on (tests move it). */
+  now?: () => number;
 }
 
 export const BANDWIDTH_DEFAULT_TIMEOUT_MS = 30_000;
@@ -74,12 +76,12 @@ export function createBandwidthConnector(opts: BandwidthConnectorOptions): Carri
 
       let answer: Answer;
       try {
-        let token = await bandwidthToken(credentials, { signal });
+        let token = await bandwidthToken(credentials, { signal, now: opts.now });
         answer = await post(body, token, signal);
         if (answer.status === 401) {
           // Revoked or expired early: one new token, one more try.
           forgetBandwidthToken(credentials, token);
-          token = await bandwidthToken(credentials, { signal });
+          token = await bandwidthToken(credentials, { signal, now: opts.now });
           answer = await post(body, token, signal);
         }
       } catch (err) {
