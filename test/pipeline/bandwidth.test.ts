@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import Telnyx from 'telnyx';
 import { type BandwidthEmulator, startBandwidthEmulator } from '../../src/bandwidth-emulator/emulator.ts';
 import { checkConnectorSettings } from '../../src/carriers/connector-settings.ts';
@@ -96,6 +96,9 @@ before(async () => {
   );
   client = new Telnyx({ apiKey: gw.apiKey, baseURL: `${gw.url}/v2`, maxRetries: 0 });
 });
+
+// A test that fails midway must not leave the next one with held or doubled callbacks.
+beforeEach(() => bw.controlCallbacks({ hold: false, duplicate: false }));
 
 after(async () => {
   await gw?.close();
@@ -350,6 +353,60 @@ test('callbacks without credentials get the Basic challenge, with wrong ones 401
   assert.equal(single.status, 200);
   bw.controlCallbacks({ hold: false });
   assert.equal((await waitForFinal(gw, id)).to[0]!.status, 'delivered');
+});
+
+test('a refusal code (44xx) after message-sent ends the recipient delivery_failed with its mapped code; later events change nothing', async () => {
+  bw.controlCallbacks({ hold: true });
+  const id = await send(['+13125554071'], 'refused late');
+  await waitFor(async () => (await carrierIds(id))[0] !== null, { description: 'submitted' });
+  const bandwidthId = (submitsFor(id)[0]!.answer.body as { id: string }).id;
+  const time = new Date().toISOString();
+  const message = {
+    id: bandwidthId,
+    owner: gw.numbers[0],
+    applicationId: APPLICATION,
+    time,
+    segmentCount: 1,
+    direction: 'out',
+    to: ['+13125554071'],
+    from: gw.numbers[0],
+  };
+  const post = (event: Record<string, unknown>) =>
+    fetch(`${publicUrl}/connectors/bw/callbacks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        authorization: `Basic ${Buffer.from(`${CB_USER}:${CB_PASSWORD}`).toString('base64')}`,
+      },
+      body: JSON.stringify([{ time, to: '+13125554071', message, ...event }]),
+    });
+  assert.equal((await post({ type: 'message-sent', description: 'Message sent to carrier' })).status, 200);
+  await waitFor(async () => (await gw.store.messages.get(id))!.recipients[0]!.status === 'sent', {
+    description: 'sent',
+  });
+  const failed = await post({
+    type: 'message-failed',
+    description: 'rejected-routing-error',
+    errorCode: 4401,
+  });
+  assert.equal(failed.status, 200);
+  const final = await waitForFinal(gw, id);
+  assert.equal(final.to[0]!.status, 'delivery_failed');
+  assert.deepEqual(
+    final.errors.map((e) => [e.code, e.detail]),
+    [['40001', 'Bandwidth 4401 rejected-routing-error']],
+  );
+  bw.controlCallbacks({ hold: false });
+  await waitFor(() => callbacksFor(bandwidthId).every((c) => c.acknowledgedAt), {
+    description: 'emulator callbacks',
+  });
+  await waitFor(async () => (await gw.store.jobs.count()) === 0, { description: 'all work done' });
+  assert.equal(
+    (await waitForFinal(gw, id)).to[0]!.status,
+    'delivery_failed',
+    'the late delivered changed nothing',
+  );
+  assert.deepEqual(eventsByRecipient(id).get('+13125554071'), ['message.sent', 'message.finalized']);
 });
 
 test('Bandwidth answers 400 → sending_failed 40009, not retried; 503 twice → retried, then delivered', async () => {
