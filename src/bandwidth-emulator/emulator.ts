@@ -171,13 +171,16 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
   const closing = new AbortController();
   const tasks = new Set<Promise<void>>();
 
+  /** Resolves after `ms`, or at once when the emulator closes; leaves no listener behind. */
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      closing.signal.addEventListener('abort', () => {
+      const done = () => {
         clearTimeout(t);
+        closing.signal.removeEventListener('abort', done);
         resolve();
-      });
+      };
+      const t = setTimeout(done, ms);
+      closing.signal.addEventListener('abort', done, { once: true });
     });
 
   /** Posts one callback until acknowledged (2xx), retrying with backoff. */
@@ -188,8 +191,12 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
     while (!closing.signal.aborted) {
       if (hold || !application.set) {
         await new Promise<void>((resolve) => {
-          held.push(resolve);
-          closing.signal.addEventListener('abort', () => resolve());
+          const done = () => {
+            closing.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          held.push(done);
+          closing.signal.addEventListener('abort', done, { once: true });
         });
         continue;
       }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * What each connector type stores as settings, checked when an operator adds one. Secrets (the
- * passwords) are stored with the rest and never shown back: see `redactSettings`.
+ * passwords, Bandwidth's client secret) are stored with the rest and never shown back: see
+ * `redactSettings`.
  */
 
 const optionalText = z.string().min(1).max(256).optional();

@@ -18,9 +18,11 @@ export async function fetchInboundMedia(
   s: BandwidthConnectorSettings,
 ): Promise<Array<{ contentType: string; bytes: Buffer }>> {
   const credentials = { tokenUrl: s.tokenUrl, clientId: s.clientId, clientSecret: s.clientSecret };
-  const prefix = `${s.baseUrl}/users/${encodeURIComponent(s.accountId)}/media/`;
+  const prefix = new URL(`${s.baseUrl}/users/${encodeURIComponent(s.accountId)}/media/`).href;
   const out: Array<{ contentType: string; bytes: Buffer }> = [];
-  for (const url of urls) {
+  for (const given of urls) {
+    // Resolved first, so `..` cannot lead the token out of the account's media path.
+    const url = new URL(given).href;
     if (!url.startsWith(prefix)) {
       throw new InboundMediaError(`media URL outside ${prefix}: not fetched with the account's token`);
     }
