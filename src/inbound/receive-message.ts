@@ -23,6 +23,11 @@ export interface ReceivedMessage {
    * (Bandwidth); the others stay in `to`/`cc` as participants. Default: every addressee.
    */
   receivers?: string[];
+  /**
+   * Unique per carrier message, for carriers that may deliver one twice (at-least-once callbacks):
+   * a second intake with the same key fails on the receipt's unique key and stores nothing.
+   */
+  dedupKey?: string;
   subject: string | null;
   text: string | null;
   media: Array<{ contentType: string; bytes: Buffer }>;
@@ -102,6 +107,7 @@ export async function receiveMessage(deps: ReceiveDeps, received: ReceivedMessag
       message_ids: messageIds,
       routed: messageIds.length > 0,
       received_at: now.toISOString(),
+      dedup_key: received.dedupKey ?? null,
     });
     return { receiptId, messageIds, webhooks };
   });

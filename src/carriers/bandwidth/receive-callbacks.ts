@@ -41,7 +41,8 @@ export function reportOf(event: StatusEvent): DeliveryReport {
   }
 }
 
-// Two copies of one inbound event handled at once by this process: the second waits for the first.
+// Two copies of one inbound event handled at once by this process: the second waits for the first
+// (across nodes, the receipt's unique dedup key keeps the second out).
 const inboundInFlight = new Map<string, Promise<unknown>>();
 
 /**
@@ -91,21 +92,30 @@ async function receiveOnce(
   const key = `${connector.name}\n${event.messageId}`;
   while (inboundInFlight.has(key)) await inboundInFlight.get(key)!.catch(() => {});
   const work = (async () => {
-    if (await deps.store.inboundReceipts.findByCarrierId(connector.name, event.messageId)) return;
+    const dedupKey = `bandwidth:${connector.name}:${event.messageId}`;
+    if (await deps.store.inboundReceipts.findByDedupKey(dedupKey)) return;
     const media = await fetchInboundMedia(event.media, connector.settings);
-    const outcome = await deps.receive({
-      connector: connector.name,
-      carrierMessageId: event.messageId,
-      from: event.from,
-      to: [event.owner],
-      cc: event.to.filter((n) => n !== event.owner && n !== event.from),
-      bcc: [],
-      receivers: [event.owner],
-      subject: null,
-      text: event.text,
-      media,
-      details: { bandwidthTime: event.time.toISOString(), bandwidthMedia: event.media },
-    });
+    const outcome = await deps
+      .receive({
+        connector: connector.name,
+        carrierMessageId: event.messageId,
+        from: event.from,
+        to: [event.owner],
+        cc: event.to.filter((n) => n !== event.owner && n !== event.from),
+        bcc: [],
+        receivers: [event.owner],
+        subject: null,
+        text: event.text,
+        media,
+        details: { bandwidthTime: event.time.toISOString(), bandwidthMedia: event.media },
+        dedupKey,
+      })
+      .catch(async (err: unknown) => {
+        // Another node stored the same event meanwhile: its receipt's unique key refused ours.
+        if (await deps.store.inboundReceipts.findByDedupKey(dedupKey)) return null;
+        throw err;
+      });
+    if (!outcome) return;
     if (outcome.messageIds.length === 0) {
       deps.log.warn(
         { connector: connector.name, receipt: outcome.receiptId },
