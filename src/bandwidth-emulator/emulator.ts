@@ -10,147 +10,32 @@
  *   `message-delivered` or `message-failed`, each a JSON array, with the Basic challenge-response
  *   when the application has credentials, retried until acknowledged.
  * - `GET /api/v2/users/{accountId}/media/{mediaId}`: media of injected inbound messages.
- * - A control API under `/control` (see `handleControl`) to script outcomes and read what it saw.
+ * - A control API under `/control` (control-api.ts) to script outcomes and read what it saw.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkMessageRequest, type FieldError } from './check-request.ts';
-import { type CallbackTarget, postCallback } from './post-callback.ts';
+import { createCallbackQueue } from './callback-queue.ts';
+import { checkMessageRequest } from './check-request.ts';
+import { handleControl } from './control-api.ts';
+import { bandwidthMessageId, inboundEvent, statusEvents } from './events.ts';
+import { json, readBody } from './http-helpers.ts';
+import type { CallbackTarget } from './post-callback.ts';
+import type {
+  BandwidthEmulator,
+  BandwidthEmulatorOptions,
+  InboundInjection,
+  Outcome,
+  ReceivedSubmit,
+  SubmitAnswer,
+} from './types.ts';
 
-export interface BandwidthEmulatorOptions {
-  port?: number;
-  host?: string;
-  accountId: string;
-  applicationId: string;
-  clientId: string;
-  clientSecret: string;
-  /** The application's callback URL (status and inbound); callbacks wait until one is set. */
-  callbackUrl?: string;
-  callbackUsername?: string;
-  callbackPassword?: string;
-  tokenLifetimeSeconds?: number;
-  /** Delay before the first callback of a message. */
-  callbackDelayMs?: number;
-  /** First retry of an unacknowledged callback; doubles up to callbackRetryMaxMs. */
-  callbackRetryMs?: number;
-  callbackRetryMaxMs?: number;
-  /** Bandwidth waits 10 s for a 2xx. */
-  callbackTimeoutMs?: number;
-  /** Gives up a callback after this many attempts (Bandwidth: after 24 hours). */
-  callbackMaxAttempts?: number;
-  log?: (line: string) => void;
-}
-
-export type Outcome =
-  | { outcome: 'delivered' }
-  | { outcome: 'failed'; errorCode: number; description?: string };
-
-/** The next `count` submits get this answer instead of being checked. */
-export interface SubmitAnswer {
-  status: number;
-  count?: number;
-  retryAfterSeconds?: number;
-  type?: string;
-  description?: string;
-}
-
-export interface ReceivedSubmit {
-  accountId: string;
-  authorization?: string;
-  contentType?: string;
-  body: unknown;
-  /** The 202 body, when accepted. */
-  answer: { status: number; body: unknown };
-  fieldErrors: FieldError[];
-  unknownFields: string[];
-  receivedAt: string;
-}
-
-export interface SentCallback {
-  events: Array<Record<string, unknown>>;
-  attempts: number;
-  /** Attempts that were answered 401 with a challenge and sent again with credentials. */
-  challenges: number;
-  lastStatus?: number;
-  lastError?: string;
-  acknowledgedAt?: string;
-  gaveUp?: boolean;
-}
-
-export interface InboundInjection {
-  from: string;
-  /** Every recipient of the group, ours and others. */
-  to: string[];
-  /** The numbers of the account that receive it (one callback each); default: all of `to`. */
-  owners?: string[];
-  text?: string;
-  media?: Array<{ contentType: string; base64: string; filename?: string }>;
-}
-
-export interface BandwidthEmulator {
-  url: string;
-  /** Give the connector these. */
-  baseUrl: string;
-  tokenUrl: string;
-  submits: ReceivedSubmit[];
-  callbacks: SentCallback[];
-  tokenRequests(): number;
-  /** Tokens issued so far stop working (the next submit gets 401). */
-  revokeTokens(): void;
-  setOutcome(phoneNumber: string, outcome: Outcome): void;
-  answerNext(answer: SubmitAnswer): void;
-  controlCallbacks(control: { duplicate?: boolean; hold?: boolean }): void;
-  setApplication(target: { callbackUrl?: string; username?: string; password?: string }): void;
-  injectInbound(input: InboundInjection): string[];
-  close(): Promise<void>;
-}
-
-const DESCRIPTIONS: Record<number, string> = {
-  4405: 'rejected-unallocated-from-number',
-  4432: 'forbidden to country',
-  4470: 'rejected-spam-detected',
-  4720: 'invalid-destination-address',
-  4775: 'destination-rejected-due-to-user-opt-out',
-  5600: 'destination-carrier-queue-full',
-  9902: 'delivery-receipt-expired',
-};
-
-/** 13-digit epoch milliseconds + 16 lowercase letters and digits, as Bandwidth's ids look. */
-export function bandwidthMessageId(now = Date.now()): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const tail = [...randomBytes(16)].map((b) => alphabet[b % alphabet.length]).join('');
-  return `${String(now).padStart(13, '0').slice(-13)}${tail}`;
-}
-
-const json = (
-  res: http.ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
-
-async function readBody(req: http.IncomingMessage, limit = 5 * 1024 * 1024): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new Error('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+export { bandwidthMessageId } from './events.ts';
+export type * from './types.ts';
 
 export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Promise<BandwidthEmulator> {
   const log = opts.log ?? (() => {});
   const lifetime = opts.tokenLifetimeSeconds ?? 3600;
-  const retryMs = opts.callbackRetryMs ?? 200;
-  const retryMaxMs = opts.callbackRetryMaxMs ?? 5000;
-  const timeoutMs = opts.callbackTimeoutMs ?? 10_000;
-  const maxAttempts = opts.callbackMaxAttempts ?? 100;
   const delayMs = opts.callbackDelayMs ?? 20;
   const application: CallbackTarget & { set: boolean } = {
     url: opts.callbackUrl ?? '',
@@ -158,116 +43,19 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
     password: opts.callbackPassword,
     set: opts.callbackUrl !== undefined,
   };
+  const queue = createCallbackQueue(application, {
+    retryMs: opts.callbackRetryMs ?? 200,
+    retryMaxMs: opts.callbackRetryMaxMs ?? 5000,
+    timeoutMs: opts.callbackTimeoutMs ?? 10_000,
+    maxAttempts: opts.callbackMaxAttempts ?? 100,
+    log,
+  });
   const tokens = new Map<string, number>();
   let tokenRequestCount = 0;
   const submits: ReceivedSubmit[] = [];
-  const callbacks: SentCallback[] = [];
   const outcomes = new Map<string, Outcome>();
   const answers: SubmitAnswer[] = [];
   const media = new Map<string, { contentType: string; bytes: Buffer }>();
-  let duplicate = false;
-  let hold = false;
-  const held: Array<() => void> = [];
-  const closing = new AbortController();
-  const tasks = new Set<Promise<void>>();
-
-  /** Resolves after `ms`, or at once when the emulator closes; leaves no listener behind. */
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        closing.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      closing.signal.addEventListener('abort', done, { once: true });
-    });
-
-  /** Posts one callback until acknowledged (2xx), retrying with backoff. */
-  async function deliver(events: Array<Record<string, unknown>>): Promise<void> {
-    const record: SentCallback = { events, attempts: 0, challenges: 0 };
-    callbacks.push(record);
-    let backoff = retryMs;
-    while (!closing.signal.aborted) {
-      if (hold || !application.set) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            closing.signal.removeEventListener('abort', done);
-            resolve();
-          };
-          held.push(done);
-          closing.signal.addEventListener('abort', done, { once: true });
-        });
-        continue;
-      }
-      record.attempts++;
-      const out = await postCallback(application, events, { timeoutMs, signal: closing.signal });
-      if (out.challenged) record.challenges++;
-      record.lastStatus = out.status;
-      record.lastError = out.error;
-      if (out.status !== undefined && out.status >= 200 && out.status < 300) {
-        record.acknowledgedAt = new Date().toISOString();
-        return;
-      }
-      log(
-        `callback ${String(events[0]?.type)} answered ${out.status ?? out.error}; retrying in ${backoff} ms`,
-      );
-      if (record.attempts >= maxAttempts) {
-        record.gaveUp = true;
-        return;
-      }
-      await sleep(backoff);
-      backoff = Math.min(backoff * 2, retryMaxMs);
-    }
-  }
-
-  /** Runs `work` in the background, kept so close() can wait for it. */
-  function spawn(work: () => Promise<void>): void {
-    const task = work()
-      .catch((err: unknown) => log(`callback task failed: ${String(err)}`))
-      .finally(() => tasks.delete(task));
-    tasks.add(task);
-  }
-
-  function send(events: Array<Record<string, unknown>>): Promise<void> {
-    const copies = duplicate ? [deliver(events), deliver(events)] : [deliver(events)];
-    return Promise.all(copies).then(() => {});
-  }
-
-  function statusEvents(message: Record<string, unknown>, recipients: string[]) {
-    const sent: Array<Record<string, unknown>> = [];
-    const finals: Array<Record<string, unknown>> = [];
-    const callbackMessage = { ...message, text: '' };
-    for (const to of recipients) {
-      const outcome = outcomes.get(to) ?? { outcome: 'delivered' };
-      const time = () => new Date().toISOString();
-      const base = { to, message: callbackMessage };
-      if (outcome.outcome === 'delivered') {
-        sent.push({ ...base, type: 'message-sent', time: time(), description: 'Message sent to carrier' });
-        finals.push({
-          ...base,
-          type: 'message-delivered',
-          time: time(),
-          description: 'Message delivered to handset.',
-        });
-        continue;
-      }
-      // 41xx/43xx/44xx and 51xx-55xx never leave Bandwidth: no message-sent before the failure.
-      const head = Math.floor(outcome.errorCode / 100);
-      const leftBandwidth = head === 47 || head === 56 || head >= 90;
-      if (leftBandwidth) {
-        sent.push({ ...base, type: 'message-sent', time: time(), description: 'Message sent to carrier' });
-      }
-      finals.push({
-        ...base,
-        type: 'message-failed',
-        time: time(),
-        description: outcome.description ?? DESCRIPTIONS[outcome.errorCode] ?? 'message-failed',
-        errorCode: outcome.errorCode,
-      });
-    }
-    return { sent, finals };
-  }
 
   function bearerValid(header: string | undefined): boolean {
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -386,11 +174,11 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
       ...(r.expiration !== undefined ? { expiration: r.expiration } : {}),
     };
     answer(202, message);
-    const { sent, finals } = statusEvents(message, r.to);
-    spawn(async () => {
+    const { sent, finals } = statusEvents(message, r.to, (to) => outcomes.get(to));
+    queue.spawn(async (sleep) => {
       await sleep(delayMs);
-      for (const event of sent) await send([event]);
-      for (const event of finals) await send([event]);
+      for (const event of sent) await queue.send([event]);
+      for (const event of finals) await queue.send([event]);
     });
   }
 
@@ -404,66 +192,24 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
         media.set(mediaId, { contentType: m.contentType, bytes: Buffer.from(m.base64, 'base64') });
         return `${baseUrl}/users/${opts.accountId}/media/${mediaId}`;
       });
-      const time = new Date().toISOString();
-      const event = {
-        time,
-        type: 'message-received',
-        to: owner,
-        description: 'Incoming message received',
-        message: {
-          id,
-          owner,
-          applicationId: opts.applicationId,
-          time,
-          segmentCount: 1,
-          direction: 'in',
-          to: input.to,
-          from: input.from,
-          text: input.text ?? '',
-          ...(urls.length > 0 ? { media: urls } : {}),
-        },
-      };
-      spawn(() => send([event]));
+      const event = inboundEvent({
+        id,
+        owner,
+        applicationId: opts.applicationId,
+        from: input.from,
+        to: input.to,
+        text: input.text ?? '',
+        media: urls,
+      });
+      queue.spawn(() => queue.send([event]));
     }
     return ids;
-  }
-
-  async function handleControl(req: http.IncomingMessage, res: http.ServerResponse, path: string) {
-    const body =
-      req.method === 'POST' ? (JSON.parse((await readBody(req)) || '{}') as Record<string, unknown>) : {};
-    switch (`${req.method} ${path}`) {
-      case 'GET /control/submits':
-        return json(res, 200, { submits });
-      case 'GET /control/callbacks':
-        return json(res, 200, { callbacks });
-      case 'GET /control/tokens':
-        return json(res, 200, { requests: tokenRequestCount, issued: tokens.size });
-      case 'POST /control/tokens/revoke':
-        api.revokeTokens();
-        return json(res, 200, { revoked: true });
-      case 'POST /control/outcomes':
-        api.setOutcome(String(body.phoneNumber), body as unknown as Outcome);
-        return json(res, 200, { ok: true });
-      case 'POST /control/answers':
-        api.answerNext(body as unknown as SubmitAnswer);
-        return json(res, 200, { ok: true });
-      case 'POST /control/callbacks':
-        api.controlCallbacks(body as { duplicate?: boolean; hold?: boolean });
-        return json(res, 200, { ok: true });
-      case 'POST /control/application':
-        api.setApplication(body as { callbackUrl?: string; username?: string; password?: string });
-        return json(res, 200, { ok: true });
-      case 'POST /control/inbound':
-        return json(res, 200, { ids: api.injectInbound(body as unknown as InboundInjection) });
-      default:
-        return json(res, 404, { error: `no control ${req.method} ${path}` });
-    }
   }
 
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
     const handle = async () => {
-      if (path.startsWith('/control/')) return handleControl(req, res, path);
+      if (path.startsWith('/control/')) return handleControl(api, req, res, path);
       if (req.method === 'POST' && path === '/api/v1/oauth2/token') return handleToken(req, res);
       const create = /^\/api\/v2\/users\/([^/]+)\/messages$/.exec(path);
       if (create && req.method === 'POST') return handleCreate(req, res, decodeURIComponent(create[1]!));
@@ -513,8 +259,9 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
     baseUrl,
     tokenUrl: `${url}/api/v1/oauth2/token`,
     submits,
-    callbacks,
+    callbacks: queue.callbacks,
     tokenRequests: () => tokenRequestCount,
+    tokensIssued: () => tokens.size,
     revokeTokens: () => tokens.clear(),
     setOutcome(phoneNumber, outcome) {
       outcomes.set(phoneNumber, outcome);
@@ -523,9 +270,7 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
       answers.push({ ...answer });
     },
     controlCallbacks(control) {
-      if (control.duplicate !== undefined) duplicate = control.duplicate;
-      if (control.hold !== undefined) hold = control.hold;
-      if (!hold) for (const release of held.splice(0)) release();
+      queue.control(control);
     },
     setApplication(target) {
       if (target.callbackUrl !== undefined) {
@@ -534,12 +279,11 @@ export async function startBandwidthEmulator(opts: BandwidthEmulatorOptions): Pr
       }
       if (target.username !== undefined) application.username = target.username;
       if (target.password !== undefined) application.password = target.password;
-      if (!hold) for (const release of held.splice(0)) release();
+      queue.release();
     },
     injectInbound,
     async close() {
-      closing.abort();
-      await Promise.allSettled([...tasks]);
+      await queue.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
