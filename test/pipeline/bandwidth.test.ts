@@ -342,8 +342,17 @@ test('callbacks without credentials get the Basic challenge, with wrong ones 401
     const res = await post(body, good);
     assert.equal(res.status, 400, body);
   }
+  const empty = await fetch(url, { method: 'POST', headers: { authorization: good } });
+  assert.equal(empty.status, 400, 'no body, no content type');
+  const huge = await post(`[${'{"type":"message-read"},'.repeat(1100)}{"type":"message-read"}]`, good);
+  assert.equal(huge.status, 400, 'more events than one callback carries');
   const elsewhere = await fetch(`${publicUrl}/connectors/nobody/callbacks`, { method: 'POST', body: '[]' });
   assert.equal(elsewhere.status, 404);
+  const simulator = await fetch(`${publicUrl}/connectors/simulator/callbacks`, {
+    method: 'POST',
+    body: '[]',
+  });
+  assert.equal(simulator.status, 404, 'only Bandwidth connectors take callbacks');
   await waitFor(async () => (await gw.store.jobs.count()) === 0, { description: 'all work done' });
   const held = await gw.store.messages.get(id);
   assert.equal(held!.recipients[0]!.status, 'sending', 'nothing was recorded: still awaiting message-sent');
@@ -407,6 +416,33 @@ test('a refusal code (44xx) after message-sent ends the recipient delivery_faile
     'the late delivered changed nothing',
   );
   assert.deepEqual(eventsByRecipient(id).get('+13125554071'), ['message.sent', 'message.finalized']);
+});
+
+test('a connector without callback credentials takes callbacks without a challenge', async () => {
+  const settings = checkConnectorSettings('bandwidth', {
+    accountId: ACCOUNT,
+    applicationId: APPLICATION,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    baseUrl: bw.baseUrl,
+    tokenUrl: bw.tokenUrl,
+  });
+  assert.ok(settings.ok);
+  const now = new Date().toISOString();
+  await gw.store.connectors.add({
+    name: 'bw-open',
+    type: 'bandwidth',
+    settings: settings.settings,
+    created_at: now,
+    updated_at: now,
+  });
+  const res = await fetch(`${publicUrl}/connectors/bw-open/callbacks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify([{ type: 'message-read', to: '+13125554081', message: { id: 'x' } }]),
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('www-authenticate'), null);
 });
 
 test('Bandwidth answers 400 → sending_failed 40009, not retried; 503 twice → retried, then delivered', async () => {
