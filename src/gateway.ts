@@ -98,6 +98,13 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       ? sandboxExtensions(config, logger, store, media, receive, () => workers?.wake())
       : null;
   if (config.roles.includes('api')) {
+    // What every carrier receiver (MM7, Bandwidth callbacks) needs: connector settings and the intake.
+    const inbound = {
+      store,
+      connectors,
+      receive: (message: ReceivedMessage) => receive(message),
+      onWork: () => workers?.wake(),
+    };
     app = buildApp(
       {
         store,
@@ -111,7 +118,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         countryOf: (e164) => parseE164(e164)?.country ?? null,
         publicUrl: config.publicUrl,
         media,
-        mm7: { store, connectors, receive: (message) => receive(message), onWork: () => workers?.wake() },
+        mm7: inbound,
+        bandwidth: inbound,
         upstreamWebhooks: {
           store,
           connectors,

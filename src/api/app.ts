@@ -7,6 +7,7 @@ import type { ApiContext } from './context.ts';
 import { answerFrameworkError, installErrorHandler } from './error-handler.ts';
 import { answerClientError } from './http-errors.ts';
 import { autorespConfigRoutes } from './routes/autoresp-configs.ts';
+import { bandwidthCallbackRoutes } from './routes/bandwidth-callbacks.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { messageListRoutes } from './routes/message-list.ts';
@@ -80,6 +81,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   dashboardRoutes(app, ctx);
   if (ctx.mm7) mm7Routes(app, ctx.mm7);
   if (ctx.upstreamWebhooks) upstreamWebhookRoutes(app, ctx.upstreamWebhooks);
+  if (ctx.bandwidth) bandwidthCallbackRoutes(app, ctx.bandwidth);
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx));

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { Authenticator } from '../tenants/api-keys.ts';
 import type { RateLimiter } from '../tenants/rate-limiter.ts';
 import type { FailedAuthLimiter } from './failed-auth-limiter.ts';
+import type { BandwidthCallbackRouteDeps } from './routes/bandwidth-callbacks.ts';
 import type { Mm7RouteDeps } from './routes/mm7.ts';
 import type { SimulatorRouteDeps } from './routes/simulator.ts';
 import type { UpstreamWebhookRouteDeps } from './routes/telnyx-upstream-webhooks.ts';
@@ -28,6 +29,8 @@ export interface ApiContext {
   upstreamWebhooks?: UpstreamWebhookRouteDeps;
   /** The sandbox's `/v2/simulator/` extensions (handsets, waiting helpers); absent: not served. */
   simulator?: SimulatorRouteDeps;
+  /** Bandwidth callbacks at `/connectors/<name>/callbacks`; absent: not served. */
+  bandwidth?: BandwidthCallbackRouteDeps;
   /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
   workersRunning(): boolean | null;
 }

@@ -1,5 +1,10 @@
+import { createBandwidthConnector } from './bandwidth/index.ts';
 import { type ConnectorBuilder, unavailableConnector } from './connector-registry.ts';
-import type { Mm7ConnectorSettings, TelnyxConnectorSettings } from './connector-settings.ts';
+import type {
+  BandwidthConnectorSettings,
+  Mm7ConnectorSettings,
+  TelnyxConnectorSettings,
+} from './connector-settings.ts';
 import { createMm7Connector } from './mm7/index.ts';
 import { createSimulator, type SimulatorOptions } from './simulator.ts';
 import { createTelnyxConnector } from './telnyx/index.ts';
@@ -51,6 +56,19 @@ export function connectorBuilder(deps: ConnectorBuildDeps): ConnectorBuilder {
           publicUrl: deps.publicUrl,
         });
       }
+      case 'bandwidth':
+        // Like an MMSC, the provider's address is the operator's choice: no address guard.
+        if (!deps.publicUrl) {
+          return unavailableConnector(
+            record.name,
+            'PUBLIC_URL is not set on this node: an upstream connector needs it for media and callbacks.',
+          );
+        }
+        return createBandwidthConnector({
+          name: record.name,
+          settings: record.settings as BandwidthConnectorSettings,
+          publicUrl: deps.publicUrl,
+        });
       default:
         return unavailableConnector(
           record.name,

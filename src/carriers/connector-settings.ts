@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * What each connector type stores as settings, checked when an operator adds one. Secrets (the
- * passwords, an upstream's API key) are stored with the rest and never shown back: see `redactSettings`.
+ * passwords, an upstream's API key, Bandwidth's client secret) are stored with the rest and never
+ * shown back: see `redactSettings`.
  */
 
 const optionalText = z.string().min(1).max(256).optional();
@@ -38,6 +39,11 @@ const mm7Settings = z
 
 export type Mm7ConnectorSettings = z.output<typeof mm7Settings>;
 
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'must be an http:// or https:// URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+
 /** Base64 of a raw 32-byte Ed25519 public key, the form Telnyx's portal and `GET /v2/public_key` show. */
 const ed25519PublicKey = z
   .string()
@@ -47,28 +53,43 @@ const telnyxSettings = z
   .object({
     apiKey: z.string().min(1).max(512),
     publicKey: ed25519PublicKey,
-    baseUrl: z
-      .string()
-      .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'must be an http:// or https:// URL')
-      .transform((u) => u.replace(/\/+$/, ''))
-      .default('https://api.telnyx.com/v2'),
+    baseUrl: httpUrl.default('https://api.telnyx.com/v2'),
     messagingProfileId: optionalText,
   })
   .strict();
 
 export type TelnyxConnectorSettings = z.output<typeof telnyxSettings>;
+const bandwidthSettings = z
+  .object({
+    accountId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the Bandwidth account id (7 digits)'),
+    applicationId: z.string().min(1).max(128),
+    clientId: z.string().min(1).max(256),
+    clientSecret: z.string().min(1).max(512),
+    baseUrl: httpUrl.default('https://messaging.bandwidth.com/api/v2'),
+    tokenUrl: httpUrl.default('https://api.bandwidth.com/api/v1/oauth2/token'),
+    callbackUsername: optionalText,
+    callbackPassword: optionalText,
+  })
+  .strict()
+  .refine((s) => (s.callbackUsername === undefined) === (s.callbackPassword === undefined), {
+    message: 'callback username and callback password go together',
+    path: ['callbackPassword'],
+  });
+
+export type BandwidthConnectorSettings = z.output<typeof bandwidthSettings>;
 
 const SCHEMAS = {
   simulator: z.object({}).strict(),
   mm7: mm7Settings,
   telnyx: telnyxSettings,
+  bandwidth: bandwidthSettings,
 } as const;
 
 export type ConnectorType = keyof typeof SCHEMAS;
 export const CONNECTOR_TYPES = Object.keys(SCHEMAS) as ConnectorType[];
 
 /** Setting names whose values are secrets. */
-const SECRETS = new Set(['password', 'inboundPassword', 'apiKey']);
+const SECRETS = new Set(['password', 'inboundPassword', 'apiKey', 'clientSecret', 'callbackPassword']);
 
 export type SettingsCheck =
   | { ok: true; type: ConnectorType; settings: Record<string, unknown> }

@@ -22,6 +22,13 @@ interface AddOptions {
   publicKey?: string;
   baseUrl?: string;
   messagingProfileId?: string;
+  accountId?: string;
+  applicationId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  tokenUrl?: string;
+  callbackUsername?: string;
+  callbackPassword?: string;
   json?: boolean;
 }
 
@@ -45,8 +52,8 @@ export function registerConnectorCommands(program: Command): void {
   const connectors = program.command('connectors').description('manage carrier connectors');
   connectors
     .command('add <name>')
-    .description('add a carrier connector (mm7, telnyx or simulator)')
-    .requiredOption('--type <type>', 'mm7 | telnyx | simulator')
+    .description('add a carrier connector (mm7, telnyx, bandwidth or simulator)')
+    .requiredOption('--type <type>', 'mm7 | telnyx | bandwidth | simulator')
     .option('--url <url>', 'mm7: the MMSC URL SubmitReq is posted to')
     .option('--vasp-id <id>', 'mm7: VASPID')
     .option('--vas-id <id>', 'mm7: VASID')
@@ -59,8 +66,24 @@ export function registerConnectorCommands(program: Command): void {
     .option('--default-country <cc>', 'mm7: country of numbers without + (default US)')
     .option('--api-key <key>', 'telnyx: the upstream API key (never shown again)')
     .option('--public-key <base64>', "telnyx: the upstream's Ed25519 webhook public key")
-    .option('--base-url <url>', 'telnyx: the upstream API (default https://api.telnyx.com/v2)')
+    .option(
+      '--base-url <url>',
+      'telnyx, bandwidth: the API base (defaults https://api.telnyx.com/v2, https://messaging.bandwidth.com/api/v2)',
+    )
     .option('--messaging-profile-id <id>', 'telnyx: messaging_profile_id sent with each message')
+    .option('--account-id <id>', 'bandwidth: the account id (7 digits)')
+    .option('--application-id <id>', 'bandwidth: the Messaging application of the sender numbers')
+    .option('--client-id <id>', 'bandwidth: OAuth client id')
+    .option('--client-secret <secret>', 'bandwidth: OAuth client secret')
+    .option(
+      '--token-url <url>',
+      'bandwidth: OAuth token URL (default https://api.bandwidth.com/api/v1/oauth2/token)',
+    )
+    .option(
+      '--callback-username <user>',
+      'bandwidth: the user Bandwidth must send to /connectors/<name>/callbacks',
+    )
+    .option('--callback-password <password>', 'bandwidth: the password Bandwidth must send to the callbacks')
     .option('--json', 'print JSON')
     .action((name: string, opts: AddOptions) =>
       run(async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerBandwidthEmulator } from './bandwidth-emulator.ts';
 import { registerConnectorCommands } from './connector-commands.ts';
 import { registerMessageCommands } from './message-commands.ts';
 import { registerMmsc } from './mmsc.ts';
@@ -27,6 +28,7 @@ registerTail(program);
 registerConnectorCommands(program);
 registerMmsc(program);
 registerSimulateCommands(program);
+registerBandwidthEmulator(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);

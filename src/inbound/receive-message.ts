@@ -20,6 +20,16 @@ export interface ReceivedMessage {
   cc: string[];
   /** Only used to find who received it: Bcc addressees are never shown to anyone. */
   bcc: string[];
+  /**
+   * The numbers of ours this copy is for, when the carrier sends one copy per receiving number
+   * (Bandwidth); the others stay in `to`/`cc` as participants. Default: every addressee.
+   */
+  receivers?: string[];
+  /**
+   * Unique per carrier message, for carriers that may deliver one twice (at-least-once callbacks):
+   * a second intake with the same key fails on the receipt's unique key and stores nothing.
+   */
+  dedupKey?: string;
   subject: string | null;
   text: string | null;
   media: Array<{ contentType: string; bytes: Buffer }>;
@@ -78,7 +88,7 @@ export async function receiveMessage(
   const outcome = await deps.store.transaction(async (tx) => {
     await inTransaction?.(tx);
     // In the order they were addressed: the first of a profile's numbers is the one that replies.
-    const ours = (await tx.numbers.findByNumbers(everyone)).sort(
+    const ours = (await tx.numbers.findByNumbers(received.receivers ?? everyone)).sort(
       (a, b) => everyone.indexOf(a.phone_number) - everyone.indexOf(b.phone_number),
     );
     const groups = new Map<string, PhoneNumber[]>();
@@ -114,6 +124,7 @@ export async function receiveMessage(
       message_ids: messageIds,
       routed: messageIds.length > 0,
       received_at: now.toISOString(),
+      dedup_key: received.dedupKey ?? null,
     });
     return { receiptId, messageIds, webhooks, replies };
   });

@@ -63,7 +63,7 @@ async function applyReport(
 ): Promise<void> {
   const at = new Date(report.occurredAt);
   const errors = report.error ? [report.error] : [];
-  if (report.status === 'sending_failed') {
+  if (report.status === 'sending_failed' && recipient.status !== 'sent') {
     await finalizeRecipients(tx, message, [recipient], 'sending_failed', errors, ['sending'], at);
     return;
   }
@@ -79,5 +79,7 @@ async function applyReport(
     }
   }
   if (report.status === 'sent') return;
-  await finalizeRecipients(tx, message, [current], report.status, errors, ['sent'], at);
+  // The provider said it was sent, then that sending failed: it failed on its way to the handset.
+  const status = report.status === 'sending_failed' ? 'delivery_failed' : report.status;
+  await finalizeRecipients(tx, message, [current], status, errors, ['sent'], at);
 }

@@ -248,4 +248,6 @@ export interface InboundReceiptRecord {
   message_ids: string[];
   routed: boolean;
   received_at: string;
+  /** Unique per carrier message when the carrier may repeat it (Bandwidth); null otherwise. */
+  dedup_key?: string | null;
 }

@@ -142,6 +142,7 @@ async function exercise(store: Store): Promise<void> {
   await store.routes.list();
   await store.inboundReceipts.insert(receipt('inr_1', 0));
   await store.inboundReceipts.list(1000);
+  await store.inboundReceipts.findByDedupKey('bandwidth:bw:bw-id-1');
 
   await store.rateLimits.take([
     { bucket: `org:${org}`, windowStart: 0, take: 1 },

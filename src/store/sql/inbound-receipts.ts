@@ -19,8 +19,8 @@ export function inboundReceiptsRepo(db: SqlExecutor) {
   return {
     async insert(r: InboundReceiptRecord): Promise<void> {
       await db.run(
-        `INSERT INTO inbound_receipts (id, connector, kind, carrier_message_id, payload, message_ids, routed, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO inbound_receipts (id, connector, kind, carrier_message_id, payload, message_ids, routed, received_at, dedup_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           r.id,
           r.connector,
@@ -30,8 +30,14 @@ export function inboundReceiptsRepo(db: SqlExecutor) {
           JSON.stringify(r.message_ids),
           r.routed ? 1 : 0,
           r.received_at,
+          r.dedup_key ?? null,
         ],
       );
+    },
+    /** The receipt kept under a dedup key (see InboundReceiptRecord.dedup_key). */
+    async findByDedupKey(dedupKey: string): Promise<InboundReceiptRecord | undefined> {
+      const row = await db.get<Row>('SELECT * FROM inbound_receipts WHERE dedup_key = ?', [dedupKey]);
+      return row ? fromRow(row) : undefined;
     },
     /** Newest first. */
     async list(limit: number): Promise<InboundReceiptRecord[]> {
