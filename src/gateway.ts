@@ -5,6 +5,8 @@ import { buildApp } from './api/app.ts';
 import { createFailedAuthLimiter } from './api/failed-auth-limiter.ts';
 import { mediaPath } from './api/routes/media.ts';
 import { createConnectorDirectory } from './carriers/connector-directory.ts';
+import { createChaosEngine } from './chaos/chaos-engine.ts';
+import { installEnvChaosRules } from './chaos/env-rules.ts';
 import type { Config } from './config/config.ts';
 import { receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
@@ -56,8 +58,25 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   });
   const rates: RateTable | null = config.rateTableFile ? loadRateTable(config.rateTableFile) : null;
 
+  const envRules = await installEnvChaosRules(store, config.chaos.rules, config.chaos.seed);
+  if (envRules.length > 0) {
+    logger.warn(
+      { rules: envRules.map((r) => ({ id: r.id, kind: r.kind, seed: r.seed })) },
+      'chaos mode: CHAOS_RULES inject faults into messages the simulator carries',
+    );
+  }
+  const chaos = createChaosEngine({
+    store,
+    directory: createConnectorDirectory(store, {
+      defaultConnector: config.defaultConnector,
+      cacheMs: config.connectorCacheMs,
+    }),
+    seed: config.chaos.seed,
+    logger: logger.child({ role: 'chaos' }),
+  });
+
   const workers: WorkerPool | null = config.roles.includes('worker')
-    ? startPipeline(config, store, logger)
+    ? startPipeline(config, store, logger, chaos)
     : null;
   const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
 
@@ -92,6 +111,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           onWork: () => workers?.wake(),
         },
         workersRunning: () => (workers ? !closed : null),
+        chaos,
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),

@@ -1,3 +1,4 @@
+import type { ChaosEngine } from '../chaos/chaos-engine.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import type { SendDeps } from '../messages/create-group-mms.ts';
 import type { RateTable } from '../messages/pricing.ts';
@@ -22,6 +23,8 @@ export interface ApiContext {
   publicUrl: string | undefined;
   /** The MM7 receiver at `/mm7/<connector>`; absent: not served. */
   mm7?: Mm7RouteDeps;
+  /** Chaos mode's rules and faults (sandbox extension); absent: its routes are not served. */
+  chaos?: ChaosEngine;
   /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
   workersRunning(): boolean | null;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerChaosCommands } from './chaos-commands.ts';
 import { registerConnectorCommands } from './connector-commands.ts';
 import { registerMessageCommands } from './message-commands.ts';
 import { registerMmsc } from './mmsc.ts';
@@ -25,6 +26,7 @@ registerMessageCommands(program);
 registerTail(program);
 registerConnectorCommands(program);
 registerMmsc(program);
+registerChaosCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);

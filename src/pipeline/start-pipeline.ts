@@ -3,7 +3,11 @@ import type { Logger } from 'pino';
 import { connectorBuilder } from '../carriers/build-connector.ts';
 import { createConnectorDirectory } from '../carriers/connector-directory.ts';
 import { createConnectorRegistry } from '../carriers/connector-registry.ts';
+import type { SimulatorOptions } from '../carriers/simulator.ts';
 import { createStoreLedger } from '../carriers/store-ledger.ts';
+import { withCarrierChaos } from '../chaos/carrier-chaos.ts';
+import { type ChaosEngine, createChaosEngine } from '../chaos/chaos-engine.ts';
+import { createWebhookChaos } from '../chaos/webhook-chaos.ts';
 import type { Config } from '../config/config.ts';
 import { fetchMessageMedia } from '../media/fetch-message-media.ts';
 import { createFileMediaStore } from '../media/media-store.ts';
@@ -30,7 +34,12 @@ export function outboundAllowList(config: Config): string[] {
 }
 
 /** The worker role: media, carrier submits, delivery reports and webhooks, all run from the database. */
-export function startPipeline(config: Config, store: Store, logger: Logger): WorkerPool {
+export function startPipeline(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  chaosEngine?: ChaosEngine,
+): WorkerPool {
   const internalOrigins = createInternalOrigins();
   const dispatcher = createOutboundDispatcher({
     allowCidrs: outboundAllowList(config),
@@ -45,18 +54,27 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
   let pool: WorkerPool | null = null;
   const wake = () => pool?.wake();
 
+  const directory = createConnectorDirectory(store, {
+    defaultConnector: config.defaultConnector,
+    cacheMs: config.connectorCacheMs,
+  });
+  const simulator: SimulatorOptions = {
+    ledger: createStoreLedger(store, wake),
+    reportDelayMs: config.simulator.reportDelayMs,
+    slowReportDelayMs: config.simulator.slowReportDelayMs,
+    carrierDownAttempts: config.simulator.carrierDownAttempts,
+  };
+  // Chaos mode (sandbox): around the simulator and the webhook deliverer only.
+  const chaos =
+    chaosEngine ??
+    createChaosEngine({ store, directory, seed: config.chaos.seed, logger: logger.child({ role: 'chaos' }) });
+  const webhookChaos = createWebhookChaos(store, chaos);
   const connectors = createConnectorRegistry(
-    createConnectorDirectory(store, {
-      defaultConnector: config.defaultConnector,
-      cacheMs: config.connectorCacheMs,
-    }),
-    connectorBuilder({
-      simulator: {
-        ledger: createStoreLedger(store, wake),
-        reportDelayMs: config.simulator.reportDelayMs,
-        slowReportDelayMs: config.simulator.slowReportDelayMs,
-        carrierDownAttempts: config.simulator.carrierDownAttempts,
-      },
+    directory,
+    withCarrierChaos(connectorBuilder({ simulator }), simulator, {
+      store,
+      chaos,
+      receiptDeadlineMs: config.chaos.receiptDeadlineMs,
     }),
   );
 
@@ -96,15 +114,18 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
         },
       }),
       applyReportHandler({ store, unmatchedRetry: UNMATCHED_REPORT_RETRY_SCHEDULE }),
-      deliverWebhookHandler({
-        store,
-        signerFor: createSignerLookup(store),
-        dispatcher,
-        timeoutMs: config.webhookTimeoutMs,
-        schedule: scale(WEBHOOK_RETRY_SCHEDULE),
-        showResponseBody: (url) => showInternalBodies || !internalOrigins.has(url),
-        logger: logger.child({ role: 'webhooks' }),
-      }),
+      webhookChaos.wrap(
+        deliverWebhookHandler({
+          store,
+          signerFor: createSignerLookup(store),
+          dispatcher,
+          timeoutMs: config.webhookTimeoutMs,
+          schedule: scale(WEBHOOK_RETRY_SCHEDULE),
+          showResponseBody: (url) => showInternalBodies || !internalOrigins.has(url),
+          logger: logger.child({ role: 'webhooks' }),
+          interceptAttempt: webhookChaos.interceptAttempt,
+        }),
+      ),
     ],
   });
   const workers = pool;

@@ -1,3 +1,4 @@
+import { chaosRepo } from './sql/chaos.ts';
 import { connectorsRepo } from './sql/connectors.ts';
 import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
@@ -34,6 +35,7 @@ const REPOS = {
   routes: (db: SqlExecutor) => routesRepo(db),
   inboundReceipts: (db: SqlExecutor) => inboundReceiptsRepo(db),
   operations: (db: SqlExecutor, dialect: Dialect) => operationsRepo(db, dialect),
+  chaos: (db: SqlExecutor) => chaosRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };
