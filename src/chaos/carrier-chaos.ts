@@ -44,6 +44,7 @@ function chaoticSimulator(simulator: SimulatorOptions, options: CarrierChaosOpti
   return {
     name: plain.name,
     async submit(submission: CarrierSubmission): Promise<SubmitResult> {
+      if (!(await chaos.anyRules('carrier.'))) return plain.submit(submission);
       const found = await store.messages.get(submission.messageId);
       if (!found || !(await chaos.anyRules('carrier.', found.message.organization_id))) {
         return plain.submit(submission);
@@ -143,7 +144,7 @@ function chaoticLedger(
           kind: rule.kind,
           messageId: message.id,
           recipientId: recipient.recipientId,
-          detail: { status: report.status, ...detail },
+          detail: { report_status: report.status, ...detail },
         });
       }
       if (dropped) {

@@ -33,8 +33,11 @@ export interface InjectedFault {
 export interface ChaosEngine {
   /** The rules of one family (`webhook.`, `carrier.`, `api.`) that match the scene. */
   rulesFor(family: 'webhook.' | 'carrier.' | 'api.', scene: ChaosScene): Promise<ChaosRuleRecord[]>;
-  /** Whether any rule of the family may apply to the organization (a cheap first look). */
-  anyRules(family: 'webhook.' | 'carrier.' | 'api.', organizationId: string): Promise<boolean>;
+  /**
+   * Whether any rule of the family may apply (to the organization, when given): a first look from
+   * the cached rules, so traffic without chaos costs no extra read.
+   */
+  anyRules(family: 'webhook.' | 'carrier.' | 'api.', organizationId?: string): Promise<boolean>;
   /** Whether chaos may touch messages of this profile: only when the simulator is its connector. */
   eligible(profileId: string | null): Promise<boolean>;
   /** Whether the rule fires for the occurrence named by `key`: a seeded draw, or one of its count. */
@@ -123,7 +126,9 @@ export function createChaosEngine(options: ChaosEngineOptions): ChaosEngine {
         (r) =>
           r.kind.startsWith(family) &&
           r.remaining !== 0 &&
-          (r.organization_id === null || r.organization_id === organizationId),
+          (organizationId === undefined ||
+            r.organization_id === null ||
+            r.organization_id === organizationId),
       );
     },
     async eligible(profileId) {

@@ -122,6 +122,7 @@ export function createWebhookChaos(store: Store, chaos: ChaosEngine): WebhookCha
       return {
         ...handler,
         async run(control) {
+          if (!(await chaos.anyRules('webhook.'))) return handler.run(control);
           const event = await store.webhooks.getEvent(String(control.job.payload.eventId));
           const scene = event?.status === 'pending' ? await sceneOf(event) : null;
           if (!event || !scene) return handler.run(control);
