@@ -12,6 +12,7 @@ import {
   getMessage,
   sendGroupMms,
   startPipelineGateway,
+  startWorkerGateway,
   type WebhookEnvelope,
   waitForDeliveriesSettled,
   waitForFinal,
@@ -199,6 +200,25 @@ describe('chaos rules on one gateway', () => {
         [rule.id, 'webhook.fail', 2, 503],
       ],
     );
+  });
+
+  test('a counted rule is exact across two worker nodes sharing the database', async () => {
+    await addRule(gw, { kind: 'webhook.fail', count: 3, status: 503 });
+    const second = await startWorkerGateway(gw.dataDir, { CHAOS_SEED: SEED });
+    try {
+      const sent = await Promise.all(
+        [0, 1, 2, 3, 4].map((i) => send([`+1312555140${i}`, `+1312555141${i}`], `two nodes ${i}`)),
+      );
+      let failed = 0;
+      for (const m of sent) {
+        await waitForFinal(gw, m.id);
+        const deliveries = await waitForDeliveriesSettled(gw, m.id, 4);
+        failed += deliveries.flatMap((d) => d.attempts).filter((a) => a.status_code === 503).length;
+      }
+      assert.equal(failed, 3, 'exactly the next 3 attempts failed, whichever node made them');
+    } finally {
+      await second.close();
+    }
   });
 
   test('webhook.timeout: the receiver gets the request, the gateway counts it timed out and tries again', async () => {
