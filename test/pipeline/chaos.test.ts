@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import pino from 'pino';
 import Telnyx from 'telnyx';
 import { type MmscEmulator, startMmscEmulator } from '../../src/mmsc/emulator.ts';
 import type { TestGateway } from '../support/gateway.ts';
@@ -129,10 +131,23 @@ describe('replay: CHAOS_SEED fixed, duplicate + reorder + delay rules', () => {
 describe('chaos rules on one gateway', () => {
   let gw: TestGateway;
   let receiver: WebhookReceiver;
+  const logs: Array<Record<string, unknown>> = [];
 
   before(async () => {
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+        done();
+      },
+    });
     gw = await startPipelineGateway({
-      env: { CHAOS_SEED: SEED, CHAOS_RECEIPT_DEADLINE_MS: '300', SIMULATOR_REPORT_DELAY_MS: '20' },
+      env: {
+        CHAOS_SEED: SEED,
+        CHAOS_RECEIPT_DEADLINE_MS: '300',
+        SIMULATOR_REPORT_DELAY_MS: '20',
+        LOG_LEVEL: 'info',
+      },
+      logger: pino({ level: 'info' }, sink),
     });
     receiver = await startWebhookReceiver({ keepRequests: true });
   });
@@ -192,6 +207,15 @@ describe('chaos rules on one gateway', () => {
     ]);
     const rules = await api<{ data: Array<{ remaining: number }> }>(gw, 'GET', '/v2/simulator/chaos/rules');
     assert.equal(rules.body.data[0]!.remaining, 0);
+    const logged = logs.filter((l) => l.msg === 'chaos: injected fault' && l.chaos_rule === rule.id);
+    assert.deepEqual(
+      logged.map((l) => [l.kind, l.attempt, l.status, l.event_type]),
+      [
+        ['webhook.fail', 1, 503, 'message.sent'],
+        ['webhook.fail', 2, 503, 'message.sent'],
+      ],
+      'every injected fault is logged with its rule',
+    );
     const message = (await getMessage(gw, sent.id)) as ChaosMessage;
     assert.deepEqual(
       message.chaos?.map((f) => [f.rule, f.kind, f.attempt, f.status]),
