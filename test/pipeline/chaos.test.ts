@@ -311,6 +311,13 @@ describe('chaos rules on one gateway', () => {
       final.chaos?.map((f) => f.kind),
       ['carrier.report_duplicate'],
     );
+    // Both reports were applied (none left waiting, none given up as unmatched).
+    const carrierId = (await gw.store.messages.get(sent.id))!.recipients[0]!.carrier_message_id!;
+    await waitFor(
+      async () =>
+        (await gw.store.jobs.findByPayload('carrier.report', 'carrierMessageId', carrierId)).length === 0,
+      { description: 'both carrier reports applied' },
+    );
     await waitForDeliveriesSettled(gw, sent.id, 2);
     const types = envelopesFor(receiver.received, sent.id).map((e) => e.data.event_type);
     assert.deepEqual(types, ['message.sent', 'message.finalized']);
