@@ -97,6 +97,9 @@ function chaoticLedger(
 ): SimulatorLedger {
   const { chaos, message, ordinal, rules, submission } = context;
   const byCarrierId = new Map<string, { recipientId: string; phoneNumber: string }>();
+  // Reordered reports count from the first one's time, so the reversal holds however long the
+  // simulator took between recipients.
+  let reorderBase: number | null = null;
   return {
     async recordSubmit(entry) {
       const answer = await inner.recordSubmit(entry);
@@ -130,7 +133,8 @@ function chaoticLedger(
           // Reversed: the group's last recipient is reported first.
           const position = submission.recipients.findIndex((r) => r.recipientId === recipient.recipientId);
           const delayMs = (submission.recipients.length - 1 - position) * (rule.params.gap_ms ?? 50);
-          due += delayMs;
+          reorderBase ??= at.getTime();
+          due += reorderBase - at.getTime() + delayMs;
           fired.push({ rule, detail: { position, delay_ms: delayMs } });
         } else if (rule.kind === 'carrier.report_duplicate') {
           duplicated = true;
@@ -144,7 +148,13 @@ function chaoticLedger(
           kind: rule.kind,
           messageId: message.id,
           recipientId: recipient.recipientId,
-          detail: { report_status: report.status, ...detail },
+          // When the carrier would have reported, and when it will (the report's occurred_at).
+          detail: {
+            report_status: report.status,
+            report_at: at.toISOString(),
+            due_at: new Date(dropped ? Date.now() + context.receiptDeadlineMs : due).toISOString(),
+            ...detail,
+          },
         });
       }
       if (dropped) {

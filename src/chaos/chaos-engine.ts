@@ -119,13 +119,13 @@ export function createChaosEngine(options: ChaosEngineOptions): ChaosEngine {
     async rulesFor(family, scene) {
       const rules = await allRules();
       if (rules.length === 0) return [];
-      return rules.filter((r) => r.kind.startsWith(family) && r.remaining !== 0 && ruleMatches(r, scene));
+      return rules.filter((r) => r.kind.startsWith(family) && ruleMatches(r, scene));
     },
     async anyRules(family, organizationId) {
+      // A used-up counted rule still counts: while it exists, a recipient's webhooks stay sequenced.
       return (await allRules()).some(
         (r) =>
           r.kind.startsWith(family) &&
-          r.remaining !== 0 &&
           (organizationId === undefined ||
             r.organization_id === null ||
             r.organization_id === organizationId),
@@ -139,6 +139,8 @@ export function createChaosEngine(options: ChaosEngineOptions): ChaosEngine {
     },
     async fires(rule, key) {
       if (rule.remaining !== null) {
+        // Counts only go down: a rule read as used up is, without asking the database.
+        if (rule.remaining === 0) return false;
         const taken = await store.chaos.takeOne(rule.id);
         if (!taken) cached = null;
         return taken;

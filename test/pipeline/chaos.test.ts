@@ -295,11 +295,13 @@ describe('chaos rules on one gateway', () => {
       final.chaos?.map((f) => [f.kind, f.delay_ms]),
       [['carrier.report_delay', 300]],
     );
+    const [fault] = final.chaos!;
+    assert.equal(Date.parse(String(fault!.due_at)) - Date.parse(String(fault!.report_at)), 300);
     const group = await api<{ data: ApiMessage[] }>(gw, 'GET', `/v2/messages/group/${sent.id}`);
     const [slow, quick] = group.body.data;
-    const took = (m: ApiMessage) => Date.parse(m.completed_at!) - Date.parse(m.sent_at!);
-    assert.ok(took(slow!) >= 250, `delayed report after ${took(slow!)} ms`);
-    assert.ok(took(quick!) < took(slow!), 'the other recipient was not delayed');
+    assert.equal(slow!.completed_at, fault!.due_at, 'the report came when it was delayed to');
+    assert.equal(fault!.message_id, slow!.id, 'only the matched recipient was delayed');
+    assert.equal(quick!.to[0]!.status, 'delivered');
   });
 
   test('carrier.report_duplicate: the second report changes nothing (one message.finalized)', async () => {
@@ -319,8 +321,9 @@ describe('chaos rules on one gateway', () => {
       { description: 'both carrier reports applied' },
     );
     await waitForDeliveriesSettled(gw, sent.id, 2);
+    // Without webhook rules the two may arrive in either order (as Telnyx warns); each comes once.
     const types = envelopesFor(receiver.received, sent.id).map((e) => e.data.event_type);
-    assert.deepEqual(types, ['message.sent', 'message.finalized']);
+    assert.deepEqual(types.sort(), ['message.finalized', 'message.sent']);
   });
 
   test('carrier.report_drop: the recipient is delivery_unconfirmed at the receipt deadline', async () => {
@@ -477,7 +480,8 @@ describe('chaos never touches a message routed to a real carrier (MM7)', () => {
       const types = envelopesFor(receiver.received, sent.id)
         .filter((e) => e.data.payload.to[0]!.phone_number === phone)
         .map((e) => `${e.data.event_type}/${e.meta.attempt}`);
-      assert.deepEqual(types, ['message.sent/1', 'message.finalized/1'], phone);
+      // Each once, on its first attempt (not sequenced: in either order, as without chaos).
+      assert.deepEqual(types.sort(), ['message.finalized/1', 'message.sent/1'], phone);
     }
     assert.deepEqual(await faultsOf(gw), []);
     assert.equal(receiver.received.map(envelopeOf).length, 4, 'no duplicate came later');
