@@ -7,6 +7,8 @@ import { mediaPath } from './api/routes/media.ts';
 import type { SimulatorRouteDeps } from './api/routes/simulator.ts';
 import { createConnectorDirectory } from './carriers/connector-directory.ts';
 import { fetchInboundMedia } from './carriers/telnyx/index.ts';
+import { createChaosEngine } from './chaos/chaos-engine.ts';
+import { installEnvChaosRules } from './chaos/env-rules.ts';
 import type { Config } from './config/config.ts';
 import { type ReceivedMessage, receiveMessage } from './inbound/receive-message.ts';
 import { fetchMessageMedia } from './media/fetch-message-media.ts';
@@ -85,8 +87,22 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       inTransaction,
     );
 
+  const envRules = await installEnvChaosRules(store, config.chaos.rules, config.chaos.seed);
+  if (envRules.length > 0) {
+    logger.warn(
+      { rules: envRules.map((r) => ({ id: r.id, kind: r.kind, seed: r.seed })) },
+      'chaos mode: CHAOS_RULES inject faults into messages the simulator carries',
+    );
+  }
+  const chaos = createChaosEngine({
+    store,
+    directory: connectors,
+    seed: config.chaos.seed,
+    logger: logger.child({ role: 'chaos' }),
+  });
+
   const workers: WorkerPool | null = config.roles.includes('worker')
-    ? startPipeline(config, store, logger, { receive })
+    ? startPipeline(config, store, logger, { receive, chaos })
     : null;
   const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
 
@@ -129,6 +145,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         },
         ...(simulator ? { simulator: simulator.deps } : {}),
         workersRunning: () => (workers ? !closed : null),
+        chaos,
         send,
       },
       { bodyLimitBytes: config.bodyLimitBytes, logger, timeouts: config.http },

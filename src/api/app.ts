@@ -8,6 +8,7 @@ import { answerFrameworkError, installErrorHandler } from './error-handler.ts';
 import { answerClientError } from './http-errors.ts';
 import { autorespConfigRoutes } from './routes/autoresp-configs.ts';
 import { bandwidthCallbackRoutes } from './routes/bandwidth-callbacks.ts';
+import { chaosRoutes } from './routes/chaos.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { messageListRoutes } from './routes/message-list.ts';
@@ -85,6 +86,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
 
   app.register(async (authed) => {
     authed.addHook('onRequest', bearerAuth(ctx));
+    // First: its api.reject gate runs before POST /v2/messages/group_mms does anything.
+    if (ctx.chaos) chaosRoutes(authed, { store: ctx.store, chaos: ctx.chaos });
     messageListRoutes(authed, ctx);
     messageRoutes(authed, ctx);
     profileRoutes(authed, ctx);

@@ -1,3 +1,4 @@
+import type { ChaosEngine } from '../chaos/chaos-engine.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import type { SendDeps } from '../messages/create-group-mms.ts';
 import type { RateTable } from '../messages/pricing.ts';
@@ -31,6 +32,8 @@ export interface ApiContext {
   simulator?: SimulatorRouteDeps;
   /** Bandwidth callbacks at `/connectors/<name>/callbacks`; absent: not served. */
   bandwidth?: BandwidthCallbackRouteDeps;
+  /** Chaos mode's rules and faults (sandbox extension); absent: its routes are not served. */
+  chaos?: ChaosEngine;
   /** For /readyz: whether this process's workers are running; null when it runs no worker role. */
   workersRunning(): boolean | null;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerBandwidthEmulator } from './bandwidth-emulator.ts';
+import { registerChaosCommands } from './chaos-commands.ts';
 import { registerConnectorCommands } from './connector-commands.ts';
 import { registerMessageCommands } from './message-commands.ts';
 import { registerMmsc } from './mmsc.ts';
@@ -29,6 +30,7 @@ registerConnectorCommands(program);
 registerMmsc(program);
 registerSimulateCommands(program);
 registerBandwidthEmulator(program);
+registerChaosCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { type ChaosRuleInput, parseChaosRules } from '../chaos/rules.ts';
 import { parseCidrList } from '../net/cidr.ts';
 
 const bool = z
@@ -12,6 +13,16 @@ const cidrList = z.string().transform((s, ctx) => {
     return parseCidrList(s);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `expected comma-separated CIDRs (${(err as Error).message})` });
+    return z.NEVER;
+  }
+});
+
+/** CHAOS_RULES: JSON, or compact rules separated by `;` (src/chaos/rules.ts). */
+const chaosRules = z.string().transform((s, ctx) => {
+  try {
+    return parseChaosRules(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;
   }
 });
@@ -69,6 +80,9 @@ const envSchema = z.object({
   AUTH_FAILURES_PER_IP_PER_MINUTE: num().int().min(0).default(100),
   DEFAULT_CONNECTOR: z.string().min(1).default('simulator'),
   CONNECTOR_CACHE_MS: num().int().min(0).default(2000),
+  CHAOS_RULES: chaosRules.default([]),
+  CHAOS_SEED: z.string().min(1).max(200).optional(),
+  CHAOS_RECEIPT_DEADLINE_MS: num().int().min(0).default(30_000),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
@@ -141,6 +155,12 @@ export interface Config {
   defaultConnector: string;
   /** How long a node keeps connector settings and routes before reading them again. */
   connectorCacheMs: number;
+  /**
+   * Chaos mode (simulator-carried messages only): fault rules stored at start for every
+   * organization, the seed of rules made without one, and when a recipient whose report chaos
+   * dropped becomes delivery_unconfirmed.
+   */
+  chaos: { rules: ChaosRuleInput[]; seed: string | undefined; receiptDeadlineMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -205,5 +225,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     defaultConnector: e.DEFAULT_CONNECTOR,
     connectorCacheMs: e.CONNECTOR_CACHE_MS,
+    chaos: { rules: e.CHAOS_RULES, seed: e.CHAOS_SEED, receiptDeadlineMs: e.CHAOS_RECEIPT_DEADLINE_MS },
   };
 }

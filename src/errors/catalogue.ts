@@ -65,6 +65,7 @@ export const ERRORS = {
     detail: 'The value is not one of the allowed values.',
   },
   '10033': { status: 413, title: 'Request too large', detail: 'The request body is larger than the limit.' },
+  '10037': { status: 503, title: 'Service unavailable', detail: 'Service is unavailable.' },
   '40001': {
     status: 400,
     title: 'Not routable',

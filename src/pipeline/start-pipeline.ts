@@ -3,8 +3,12 @@ import type { Logger } from 'pino';
 import { connectorBuilder } from '../carriers/build-connector.ts';
 import { createConnectorDirectory } from '../carriers/connector-directory.ts';
 import { createConnectorRegistry } from '../carriers/connector-registry.ts';
+import type { SimulatorOptions } from '../carriers/simulator.ts';
 import { simulatorReplyHandler } from '../carriers/simulator-replies.ts';
 import { createStoreLedger } from '../carriers/store-ledger.ts';
+import { withCarrierChaos } from '../chaos/carrier-chaos.ts';
+import { type ChaosEngine, createChaosEngine } from '../chaos/chaos-engine.ts';
+import { createWebhookChaos } from '../chaos/webhook-chaos.ts';
 import type { Config } from '../config/config.ts';
 import type { ReceivedMessage, ReceiveOutcome } from '../inbound/receive-message.ts';
 import { fetchMessageMedia } from '../media/fetch-message-media.ts';
@@ -34,6 +38,8 @@ export function outboundAllowList(config: Config): string[] {
 export interface PipelineOptions {
   /** The inbound intake, for the simulator's scripted replies. Absent: they are not run. */
   receive?(message: ReceivedMessage): Promise<ReceiveOutcome>;
+  /** Chaos mode's engine, shared with the API; absent: one of its own. */
+  chaos?: ChaosEngine;
 }
 
 /** The worker role: media, carrier submits, delivery reports and webhooks, all run from the database. */
@@ -57,20 +63,28 @@ export function startPipeline(
   let pool: WorkerPool | null = null;
   const wake = () => pool?.wake();
 
+  const directory = createConnectorDirectory(store, {
+    defaultConnector: config.defaultConnector,
+    cacheMs: config.connectorCacheMs,
+  });
+  const simulator: SimulatorOptions = {
+    ledger: createStoreLedger(store, wake),
+    reportDelayMs: config.simulator.reportDelayMs,
+    slowReportDelayMs: config.simulator.slowReportDelayMs,
+    carrierDownAttempts: config.simulator.carrierDownAttempts,
+    replyDelayMs: config.simulator.replyDelayMs,
+  };
+  // Chaos mode (sandbox): around the simulator and the webhook deliverer only.
+  const chaos =
+    options.chaos ??
+    createChaosEngine({ store, directory, seed: config.chaos.seed, logger: logger.child({ role: 'chaos' }) });
+  const webhookChaos = createWebhookChaos(store, chaos);
   const connectors = createConnectorRegistry(
-    createConnectorDirectory(store, {
-      defaultConnector: config.defaultConnector,
-      cacheMs: config.connectorCacheMs,
-    }),
-    connectorBuilder({
-      simulator: {
-        ledger: createStoreLedger(store, wake),
-        reportDelayMs: config.simulator.reportDelayMs,
-        slowReportDelayMs: config.simulator.slowReportDelayMs,
-        carrierDownAttempts: config.simulator.carrierDownAttempts,
-        replyDelayMs: config.simulator.replyDelayMs,
-      },
-      publicUrl: config.publicUrl,
+    directory,
+    withCarrierChaos(connectorBuilder({ simulator, publicUrl: config.publicUrl }), simulator, {
+      store,
+      chaos,
+      receiptDeadlineMs: config.chaos.receiptDeadlineMs,
     }),
   );
 
@@ -111,15 +125,18 @@ export function startPipeline(
       }),
       applyReportHandler({ store, unmatchedRetry: UNMATCHED_REPORT_RETRY_SCHEDULE }),
       ...(options.receive ? [simulatorReplyHandler({ store, receive: options.receive, onWork: wake })] : []),
-      deliverWebhookHandler({
-        store,
-        signerFor: createSignerLookup(store),
-        dispatcher,
-        timeoutMs: config.webhookTimeoutMs,
-        schedule: scale(WEBHOOK_RETRY_SCHEDULE),
-        showResponseBody: (url) => showInternalBodies || !internalOrigins.has(url),
-        logger: logger.child({ role: 'webhooks' }),
-      }),
+      webhookChaos.wrap(
+        deliverWebhookHandler({
+          store,
+          signerFor: createSignerLookup(store),
+          dispatcher,
+          timeoutMs: config.webhookTimeoutMs,
+          schedule: scale(WEBHOOK_RETRY_SCHEDULE),
+          showResponseBody: (url) => showInternalBodies || !internalOrigins.has(url),
+          logger: logger.child({ role: 'webhooks' }),
+          interceptAttempt: webhookChaos.interceptAttempt,
+        }),
+      ),
     ],
   });
   const workers = pool;

@@ -1,4 +1,5 @@
 import { autorespConfigsRepo } from './sql/autoresp-configs.ts';
+import { chaosRepo } from './sql/chaos.ts';
 import { connectorsRepo } from './sql/connectors.ts';
 import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
@@ -40,6 +41,7 @@ const REPOS = {
   optOuts: (db: SqlExecutor) => optOutsRepo(db),
   autorespConfigs: (db: SqlExecutor) => autorespConfigsRepo(db),
   upstreamWebhookEvents: (db: SqlExecutor) => upstreamWebhookEventsRepo(db),
+  chaos: (db: SqlExecutor) => chaosRepo(db),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

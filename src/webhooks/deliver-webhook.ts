@@ -4,10 +4,10 @@ import { webhookAttempts, webhookLatency } from '../metrics/metrics.ts';
 import { WEBHOOK_QUEUE } from '../pipeline/emit-event.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
-import type { JobRecord, WebhookAttemptRecord } from '../store/records.ts';
+import type { JobRecord, WebhookAttemptRecord, WebhookEventRecord } from '../store/records.ts';
 import type { Repos, Store } from '../store/store.ts';
 import { buildEnvelope, type OutboundMessageEventType } from './envelope.ts';
-import { postWebhook } from './post-webhook.ts';
+import { postWebhook, type WebhookAttemptResult } from './post-webhook.ts';
 import type { Signer } from './signing.ts';
 
 export interface DeliverWebhookDeps {
@@ -27,6 +27,15 @@ export interface DeliverWebhookDeps {
    * a warning when a URL is retired (refused by the outbound guard, or 410).
    */
   logger?: Pick<Logger, 'warn'>;
+  /**
+   * Sandbox chaos (src/chaos/webhook-chaos.ts) around one attempt: it may answer for it, or post it
+   * more than once. Absent: the attempt is posted as is.
+   */
+  interceptAttempt?(
+    event: WebhookEventRecord,
+    round: number,
+    post: () => Promise<WebhookAttemptResult>,
+  ): Promise<WebhookAttemptResult>;
 }
 
 /**
@@ -61,14 +70,16 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         const headers = {
           ...(await deps.signerFor(event.organization_id))(body, Math.floor(Date.now() / 1000)),
         };
-        const result = await postWebhook({
-          url: target.url,
-          body,
-          headers,
-          dispatcher: deps.dispatcher,
-          timeoutMs: deps.timeoutMs,
-          signal: control.signal,
-        });
+        const post = () =>
+          postWebhook({
+            url: target.url,
+            body,
+            headers,
+            dispatcher: deps.dispatcher,
+            timeoutMs: deps.timeoutMs,
+            signal: control.signal,
+          });
+        const result = deps.interceptAttempt ? await deps.interceptAttempt(event, round, post) : await post();
         control.signal.throwIfAborted();
         webhookAttempts.inc({ outcome: result.outcome });
         webhookLatency.observe({ outcome: result.outcome }, result.durationMs / 1000);

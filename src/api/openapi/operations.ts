@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chaosRuleSchema } from '../../chaos/rules.ts';
 import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
 import {
   messageListQuerySchema,
@@ -54,6 +55,10 @@ const profileList = z.object({ data: z.array(messagingProfileSchema), meta: pagi
 const numberResponse = z.object({ data: phoneNumberSchema });
 const numberList = z.object({ data: z.array(phoneNumberSchema), meta: paginationMetaSchema });
 const pageOnly = z.object({ page: pageQuerySchema });
+const chaosRuleView = z.record(z.string(), z.unknown());
+const chaosRuleList = z.object({ data: z.array(chaosRuleView) });
+const chaosFaultView = z.record(z.string(), z.unknown());
+const chaosDeleted = z.object({ data: z.object({ deleted: z.number().int() }) });
 
 export const OPERATIONS: Operation[] = [
   {
@@ -271,5 +276,54 @@ export const OPERATIONS: Operation[] = [
     extension: true,
     public: true,
     response: z.object({ data: z.object({ public_key: z.string() }) }),
+  },
+  // Chaos mode (README "Chaos mode"): faults injected on purpose into simulator-carried messages.
+  {
+    method: 'get',
+    path: '/simulator/chaos/rules',
+    operationId: 'ListChaosRules',
+    summary: "Extension: chaos mode's fault rules (the organization's and the operator's)",
+    tag: 'Simulator',
+    extension: true,
+    response: chaosRuleList,
+  },
+  {
+    method: 'post',
+    path: '/simulator/chaos/rules',
+    operationId: 'CreateChaosRules',
+    summary: 'Extension: add a chaos fault rule (or an array of them)',
+    tag: 'Simulator',
+    extension: true,
+    body: z.union([chaosRuleSchema, z.array(chaosRuleSchema)]),
+    response: z.object({ data: z.union([chaosRuleView, z.array(chaosRuleView)]) }),
+  },
+  {
+    method: 'delete',
+    path: '/simulator/chaos/rules',
+    operationId: 'ClearChaosRules',
+    summary: "Extension: remove the organization's chaos rules",
+    tag: 'Simulator',
+    extension: true,
+    response: chaosDeleted,
+  },
+  {
+    method: 'delete',
+    path: '/simulator/chaos/rules/{id}',
+    operationId: 'DeleteChaosRule',
+    summary: "Extension: remove one of the organization's chaos rules",
+    tag: 'Simulator',
+    extension: true,
+    params: ['id'],
+    response: chaosDeleted,
+  },
+  {
+    method: 'get',
+    path: '/simulator/chaos/faults',
+    operationId: 'ListChaosFaults',
+    summary: 'Extension: the faults chaos mode injected (of one message with message_id)',
+    tag: 'Simulator',
+    extension: true,
+    query: z.object({ message_id: z.string().optional() }),
+    response: z.object({ data: z.array(chaosFaultView) }),
   },
 ];

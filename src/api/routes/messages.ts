@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { chaosFaultsOf } from '../../chaos/render-faults.ts';
 import { apiError } from '../../errors/api-error.ts';
 import { groupMmsRequestSchema } from '../../messages/group-mms-schema.ts';
 import { sendGroupMms } from '../../messages/idempotent-send.ts';
@@ -26,12 +27,21 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (group?.message.direction === 'inbound') {
       return { data: renderInboundMessage(group.message, group.recipients) };
     }
-    if (group) return { data: renderGroupMessage(group.message, group.recipients, ctx.rates) };
+    // `chaos`: the faults chaos mode injected (a sandbox extension; absent when there were none).
+    if (group) {
+      const chaos = await chaosFaultsOf(ctx.store, group.message.id);
+      return {
+        data: { ...renderGroupMessage(group.message, group.recipients, ctx.rates), ...(chaos && { chaos }) },
+      };
+    }
     const one = await ctx.store.messages.getRecipientForOrganization(request.organizationId, id);
     if (one?.message.direction === 'inbound') {
       return { data: renderInboundMessage(one.message, [one.recipient]) };
     }
-    if (one) return { data: renderRecipientMessage(one.message, one.recipient) };
+    if (one) {
+      const chaos = await chaosFaultsOf(ctx.store, one.message.id, one.recipient.id);
+      return { data: { ...renderRecipientMessage(one.message, one.recipient), ...(chaos && { chaos }) } };
+    }
     throw apiError('10005');
   });
 
