@@ -58,7 +58,8 @@ function deliverySequence(envelopes: WebhookEnvelope[]): Record<string, string[]
   for (const e of envelopes) {
     const p = e.data.payload;
     const key = `${String(p.text)} ${p.to[0]!.phone_number}`;
-    (out[key] ??= []).push(`${e.data.event_type}/${p.to[0]!.status}/attempt ${e.meta.attempt}`);
+    out[key] = out[key] ?? [];
+    out[key].push(`${e.data.event_type}/${p.to[0]!.status}/attempt ${e.meta.attempt}`);
   }
   return out;
 }
