@@ -10,6 +10,7 @@ import { receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
+import { createQueueCap } from './messages/queue-cap.ts';
 import { parseE164 } from './numbers/e164.ts';
 import { createNumberLookup } from './numbers/lookup.ts';
 import { DEMO_PREFIX_TABLE_URL, loadPrefixTable } from './numbers/prefix-table.ts';
@@ -92,6 +93,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           onWork: () => workers?.wake(),
         },
         workersRunning: () => (workers ? !closed : null),
+        queueCap: createQueueCap(store, config.maxQueuedMessagesPerOrganization),
         send: {
           store,
           lookupNumber: (e164) => lookup.lookup(e164),

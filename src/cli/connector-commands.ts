@@ -18,6 +18,7 @@ interface AddOptions {
   inboundPassword?: string;
   mm7Version?: string;
   defaultCountry?: string;
+  maxPerSecond?: string;
   json?: boolean;
 }
 
@@ -53,6 +54,7 @@ export function registerConnectorCommands(program: Command): void {
     .option('--inbound-password <password>', 'mm7: the password the MMSC must send to /mm7/<name>')
     .option('--mm7-version <version>', 'mm7: REL-6-MM7-1-4 (default), REL-5-MM7-1-2, …')
     .option('--default-country <cc>', 'mm7: country of numbers without + (default US)')
+    .option('--max-per-second <n>', 'any type: at most n submits per second, all nodes together')
     .option('--json', 'print JSON')
     .action((name: string, opts: AddOptions) =>
       run(async () => {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerConnectorCommands } from './connector-commands.ts';
+import { registerLimitCommands } from './limit-commands.ts';
 import { registerMessageCommands } from './message-commands.ts';
 import { registerMmsc } from './mmsc.ts';
 import { registerProfileCommands } from './profiles-commands.ts';
@@ -24,6 +25,7 @@ registerProfileCommands(program);
 registerMessageCommands(program);
 registerTail(program);
 registerConnectorCommands(program);
+registerLimitCommands(program);
 registerMmsc(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

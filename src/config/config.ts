@@ -68,6 +68,9 @@ const envSchema = z.object({
   AUTH_FAILURES_PER_IP_PER_MINUTE: num().int().min(0).default(100),
   DEFAULT_CONNECTOR: z.string().min(1).default('simulator'),
   CONNECTOR_CACHE_MS: num().int().min(0).default(2000),
+  CONNECTOR_BREAKER_FAILURES: num().int().min(1).max(1000).default(5),
+  CONNECTOR_BREAKER_COOLDOWN_MS: num().int().min(100).max(86_400_000).default(30_000),
+  MAX_QUEUED_MESSAGES_PER_ORGANIZATION: num().int().min(0).default(100_000),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
@@ -134,6 +137,10 @@ export interface Config {
   defaultConnector: string;
   /** How long a node keeps connector settings and routes before reading them again. */
   connectorCacheMs: number;
+  /** A connector with `failures` retryable submit failures in a row is skipped for `cooldownMs`. */
+  connectorBreaker: { failures: number; cooldownMs: number };
+  /** Messages of one organization waiting to be sent beyond which sends are refused; 0: no cap. */
+  maxQueuedMessagesPerOrganization: number;
 }
 
 export class ConfigError extends Error {}
@@ -197,5 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     defaultConnector: e.DEFAULT_CONNECTOR,
     connectorCacheMs: e.CONNECTOR_CACHE_MS,
+    connectorBreaker: { failures: e.CONNECTOR_BREAKER_FAILURES, cooldownMs: e.CONNECTOR_BREAKER_COOLDOWN_MS },
+    maxQueuedMessagesPerOrganization: e.MAX_QUEUED_MESSAGES_PER_ORGANIZATION,
   };
 }

@@ -1,3 +1,4 @@
+import { connectorBreakersRepo } from './sql/connector-breakers.ts';
 import { connectorsRepo } from './sql/connectors.ts';
 import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
@@ -14,6 +15,7 @@ import { rateLimitsRepo } from './sql/rate-limits.ts';
 import { routesRepo } from './sql/routes.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { spendRepo } from './sql/spend.ts';
+import { throughputRepo } from './sql/throughput.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
 const REPOS = {
@@ -34,6 +36,8 @@ const REPOS = {
   routes: (db: SqlExecutor) => routesRepo(db),
   inboundReceipts: (db: SqlExecutor) => inboundReceiptsRepo(db),
   operations: (db: SqlExecutor, dialect: Dialect) => operationsRepo(db, dialect),
+  breakers: (db: SqlExecutor, dialect: Dialect) => connectorBreakersRepo(db, dialect),
+  throughput: (db: SqlExecutor, dialect: Dialect) => throughputRepo(db, dialect),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };
