@@ -10,7 +10,8 @@ const REUSE_MS = 1000;
 /**
  * The per-organization cap on messages waiting to be sent (their `message.send` jobs, on every node).
  * Cheap: the count stops at the cap (an index range, never the whole queue), and a count far below
- * the cap, or one at it, is reused for a second; only near the cap is every send counted.
+ * the cap (plus this node's sends since), or one at it, is reused for a second; only near the cap
+ * is every send counted. Other nodes' sends of that second are seen at the next count.
  */
 export interface QueueCap {
   /** Null when the organization may queue one more message, else how long to wait. */
@@ -32,7 +33,10 @@ export function createQueueCap(store: Store, max: number, now: () => number = Da
         if (seen.size > 10_000) seen.clear();
         seen.set(organizationId, { count, at: now() });
       }
-      return count >= max ? { retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS } : null;
+      if (count >= max) return { retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS };
+      // Counted as queued from now on (a send refused later only makes the next count sooner).
+      seen.get(organizationId)!.count = count + 1;
+      return null;
     },
   };
 }

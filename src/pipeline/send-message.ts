@@ -104,7 +104,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         }));
       }
 
-      const plan = await route.prepare(message, control.signal);
+      const plan = await route.prepare(message);
       if (plan.waitUntil !== undefined) return control.waitUntil(plan.waitUntil);
 
       await store.transaction(async (tx) => {

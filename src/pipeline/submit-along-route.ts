@@ -6,9 +6,26 @@ import { ERRORS } from '../errors/catalogue.ts';
 import { carrierSubmitLatency } from '../metrics/metrics.ts';
 import type { MessageRecord } from '../store/records.ts';
 import type { BreakerState } from '../store/sql/connector-breakers.ts';
-import type { ThroughputKey } from '../store/sql/throughput.ts';
+import type { Admission, ThroughputKey } from '../store/sql/throughput.ts';
 import type { Store } from '../store/store.ts';
-import type { ThroughputLimits } from './throughput-limits.ts';
+import { THROUGHPUT_LATE_MS, type ThroughputLimits } from './throughput-limits.ts';
+
+/** A submit's slot: its keys, its moment on the database's clock and on this process's. */
+interface Slot {
+  keys: ThroughputKey[];
+  at: number;
+  goAt: number;
+  offsetMs: number;
+  uncertaintyMs: number;
+}
+
+const slotOf = (keys: ThroughputKey[], a: Admission & { go: true }): Slot => ({
+  keys,
+  at: a.at,
+  goAt: a.at - a.offsetMs,
+  offsetMs: a.offsetMs,
+  uncertaintyMs: a.uncertaintyMs,
+});
 
 /** What a submit along the route came to, and which connector answered (null: none was tried). */
 export interface RouteOutcome {
@@ -25,7 +42,7 @@ export type RoutePlan =
   | { waitUntil?: undefined; submit(submission: CarrierSubmission): Promise<RouteOutcome> };
 
 export interface RouteSubmitter {
-  prepare(message: MessageRecord, signal?: AbortSignal): Promise<RoutePlan>;
+  prepare(message: MessageRecord): Promise<RoutePlan>;
 }
 
 export interface BreakerSettings {
@@ -67,7 +84,9 @@ const OVER_LIMIT = (name: string): SubmitResult => ({
   },
 });
 
-async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits until `at` (this process's clock): the submit goes out at its slot, not before. */
+async function until(at: number, signal?: AbortSignal): Promise<void> {
+  const ms = at - Date.now();
   if (ms > 0) await sleep(ms, undefined, { signal });
 }
 
@@ -89,6 +108,7 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
     candidates: string[],
     states: Map<string, BreakerState>,
     now: number,
+    firstSlot: Slot | null,
     submission: CarrierSubmission,
   ): Promise<RouteOutcome> {
     let last: RouteOutcome | null = null;
@@ -97,6 +117,7 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
       const state = states.get(name);
       const trial = state?.open_until != null && state.open_until <= now;
       if (trial && !(await store.breakers.claimTrial(name, breaker.cooldownMs))) continue;
+      let slot = i === 0 ? firstSlot : null;
       if (i > 0) {
         const key = await limits.connectorKey(name);
         if (key) {
@@ -105,13 +126,25 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
             last = { connector: null, result: OVER_LIMIT(name) };
             continue;
           }
-          await pause(admission.goInMs, submission.signal);
+          slot = slotOf([key], admission);
         }
       }
       const connector = await deps.connectorNamed(name);
+      // The slot's wait is the last step before the submit, so nothing between varies its moment.
+      if (slot) await until(slot.goAt, submission.signal);
+      // Side by side with the submit: the next of these keys is spaced from when this one really went
+      // (at the latest, on the database's clock).
+      const wentAt = slot ? Date.now() + slot.offsetMs + slot.uncertaintyMs : 0;
+      const moved =
+        slot && wentAt > slot.at + THROUGHPUT_LATE_MS
+          ? limits.wentLate(slot.keys, wentAt).catch((err: unknown) => {
+              logger.warn({ err, messageId: message.id }, 'could not record a late submit');
+            })
+          : null;
       const timer = carrierSubmitLatency.startTimer({ connector: name });
       const result = await connector.submit(submission);
       timer({ ok: String(result.ok) });
+      await moved;
 
       if (result.ok || !result.retryable) {
         if (result.ok && (trial || (state?.consecutive_failures ?? 0) > 0)) {
@@ -148,7 +181,7 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
   }
 
   return {
-    async prepare(message, signal) {
+    async prepare(message) {
       const route = await deps.directory.route(message.messaging_profile_id);
       const { now, states } = await store.breakers.states(route);
       const candidates = route.filter((name) => {
@@ -168,12 +201,13 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
       const keys = [await limits.senderKey(message), await limits.connectorKey(candidates[0]!)].filter(
         (k): k is ThroughputKey => k !== null,
       );
+      let slot: Slot | null = null;
       if (keys.length > 0) {
         const admission = await limits.admit(message.id, keys, { mayWait: true });
-        if (!admission.go) return { waitUntil: Date.now() + admission.waitMs };
-        await pause(admission.goInMs, signal);
+        if (!admission.go) return { waitUntil: admission.until - admission.offsetMs };
+        slot = slotOf(keys, admission);
       }
-      return { submit: (submission) => submitAlong(message, candidates, states, now, submission) };
+      return { submit: (submission) => submitAlong(message, candidates, states, now, slot, submission) };
     },
   };
 }

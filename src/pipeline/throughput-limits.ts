@@ -7,6 +7,8 @@ import type { Store } from '../store/store.ts';
 export const THROUGHPUT_LEAD_MS = 250;
 /** A submit at most this far away waits in the job; further away, it waits in the queue. */
 export const THROUGHPUT_MAX_INLINE_MS = 1000;
+/** A submit later than its slot by more than this moves the key's last submit to when it went. */
+export const THROUGHPUT_LATE_MS = 2;
 
 export const intervalFor = (perSecond: number) => Math.max(1, Math.ceil(1000 / perSecond));
 
@@ -19,6 +21,8 @@ export interface ThroughputLimits {
   senderKey(message: MessageRecord): Promise<ThroughputKey | null>;
   connectorKey(name: string): Promise<ThroughputKey | null>;
   admit(messageId: string, keys: ThroughputKey[], opts: { mayWait: boolean }): Promise<Admission>;
+  /** A submit went out later than its slot, at `at` (database clock): later ones are spaced from then. */
+  wentLate(keys: ThroughputKey[], at: number): Promise<void>;
 }
 
 export function createThroughputLimits(
@@ -48,6 +52,9 @@ export function createThroughputLimits(
       return typeof perSecond === 'number' && perSecond > 0
         ? { key: `connector:${name}`, intervalMs: intervalFor(perSecond) }
         : null;
+    },
+    wentLate(keys, at) {
+      return store.transaction((tx) => tx.throughput.wentLate(keys, at));
     },
     admit(messageId, keys, { mayWait }) {
       return store.transaction((tx) =>

@@ -7,10 +7,15 @@ export interface ThroughputKey {
 }
 
 /**
- * What a message may do now: go in `goInMs` (its slot is taken), or wait in the queue `waitMs` (its
- * place is kept when `held`), or — when asked not to wait — nothing was taken.
+ * What a message may do: go `at` (its slot is taken), or wait in the queue `until` (its place is
+ * kept when `held`; when asked not to wait, nothing was taken). Times are on the database's clock;
+ * minus `offsetMs` they are on this process's.
  */
-export type Admission = { go: true; goInMs: number } | { go: false; waitMs: number; held: boolean };
+export type Admission = ({ go: true; at: number } | { go: false; until: number; held: boolean }) & {
+  offsetMs: number;
+  /** How far the database's clock may be ahead of `at - offsetMs` (a read takes time). */
+  uncertaintyMs: number;
+};
 
 export interface SenderLimitRecord {
   subject: string;
@@ -28,6 +33,29 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
   const pg = dialect === 'postgres';
   const lock = pg ? 'FOR UPDATE' : '';
 
+  /**
+   * Keeps the line in the order the messages were accepted: a message that comes for its place
+   * after later messages (their jobs ran first) took theirs takes the earliest of those, and each
+   * of them moves one place back (the last to the slot `lineEnd` this one was given). Message ids
+   * are UUIDv7, ordered by time.
+   */
+  async function takePlaceInLine(messageId: string, signature: string, lineEnd: number): Promise<number> {
+    const later = await db.all<{ message_id: string; slot_at: number | string }>(
+      `SELECT message_id, slot_at FROM throughput_reservations
+       WHERE keys = ? AND slot_at < ? AND message_id > ? ORDER BY slot_at ${lock}`,
+      [signature, lineEnd, messageId],
+    );
+    if (later.length === 0) return lineEnd;
+    const times = [...later.map((r) => Number(r.slot_at)), lineEnd];
+    for (const [i, r] of later.entries()) {
+      await db.run('UPDATE throughput_reservations SET slot_at = ? WHERE message_id = ?', [
+        times[i + 1],
+        r.message_id,
+      ]);
+    }
+    return times[0]!;
+  }
+
   return {
     /**
      * Must run inside a transaction. A message with a reservation for the same keys keeps its slot;
@@ -43,9 +71,6 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
     ): Promise<Admission> {
       const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const signature = JSON.stringify(sorted.map((k) => [k.key, k.intervalMs]));
-      const now = pg
-        ? Number((await db.get<{ now: number | string }>(`SELECT ${PG_CLOCK} AS now`))!.now)
-        : Date.now();
       for (const k of sorted) {
         await db.run(
           'INSERT INTO throughput_slots (key, next_at, last_go) VALUES (?, 0, 0) ON CONFLICT (key) DO NOTHING',
@@ -62,22 +87,35 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
         'SELECT keys, slot_at FROM throughput_reservations WHERE message_id = ?',
         [messageId],
       );
+      // The clock is read once the rows are ours. It was read between `asked` and `answered` (this
+      // process's clock): `offsetMs` turns its times into ours without ever making them earlier.
+      const asked = Date.now();
+      const now = pg
+        ? Number((await db.get<{ now: number | string }>(`SELECT ${PG_CLOCK} AS now`))!.now)
+        : asked;
+      const answered = pg ? Date.now() : asked;
+      const clock = { offsetMs: now - answered, uncertaintyMs: answered - asked };
 
       let slot: number;
-      let reserved = false;
+      /** A fresh place at the end of the line: the keys' next free slot. */
+      let lineEnd: number | null = null;
       if (held && held.keys === signature) {
         slot = Number(held.slot_at);
       } else {
         slot = Math.max(now, ...sorted.map((k) => slots.get(k.key)!.next));
-        reserved = true;
+        lineEnd = slot;
+        if (opts.mayWait) slot = await takePlaceInLine(messageId, signature, slot);
       }
       const go = Math.max(slot, ...sorted.map((k) => slots.get(k.key)!.last + k.intervalMs));
       const admitted = slot - now <= opts.leadMs && go - now <= opts.maxInlineMs;
-      if (!admitted && !opts.mayWait) return { go: false, waitMs: Math.max(0, go - now), held: false };
+      if (!admitted && !opts.mayWait) return { go: false, until: go, ...clock, held: false };
 
-      if (reserved) {
+      if (lineEnd !== null) {
         for (const k of sorted) {
-          await db.run('UPDATE throughput_slots SET next_at = ? WHERE key = ?', [slot + k.intervalMs, k.key]);
+          await db.run('UPDATE throughput_slots SET next_at = ? WHERE key = ?', [
+            lineEnd + k.intervalMs,
+            k.key,
+          ]);
         }
       }
       if (!admitted) {
@@ -86,7 +124,7 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
            ON CONFLICT (message_id) DO UPDATE SET keys = excluded.keys, slot_at = excluded.slot_at`,
           [messageId, signature, go],
         );
-        return { go: false, waitMs: Math.max(0, go - now - opts.leadMs), held: true };
+        return { go: false, until: go - opts.leadMs, ...clock, held: true };
       }
       for (const k of sorted) {
         await db.run(
@@ -96,7 +134,22 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
         );
       }
       if (held) await db.run('DELETE FROM throughput_reservations WHERE message_id = ?', [messageId]);
-      return { go: true, goInMs: go - now };
+      return { go: true, at: go, ...clock };
+    },
+
+    /**
+     * A submit that went out `at` (database clock), later than the moment it was given: the next one
+     * of each key is spaced from when it really went.
+     */
+    async wentLate(keys: readonly ThroughputKey[], at: number): Promise<void> {
+      for (const k of keys) {
+        await db.run(
+          `UPDATE throughput_slots SET last_go = CASE WHEN last_go < ? THEN ? ELSE last_go END,
+             next_at = CASE WHEN next_at < ? THEN ? ELSE next_at END
+           WHERE key = ?`,
+          [at, at, at + k.intervalMs, at + k.intervalMs, k.key],
+        );
+      }
     },
 
     /** The limits set for a sender number and for its messaging profile. */

@@ -17,10 +17,12 @@ CREATE TABLE throughput_slots (
 
 -- A message waiting in the queue for the slot it was given (the keys it holds, as JSON).
 CREATE TABLE throughput_reservations (
-  message_id TEXT PRIMARY KEY,
+  message_id TEXT COLLATE "C" PRIMARY KEY,
   keys TEXT NOT NULL,
   slot_at BIGINT NOT NULL
 );
+-- The line of one set of keys, in slot order (a message that comes late for its place finds it).
+CREATE INDEX throughput_reservations_line ON throughput_reservations (keys, slot_at);
 
 -- Messages per second per sender number, set by the operator for one number or for every number
 -- of a messaging profile. subject: 'number:+E164' or 'profile:<id>'.

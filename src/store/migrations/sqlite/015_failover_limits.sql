@@ -21,6 +21,8 @@ CREATE TABLE throughput_reservations (
   keys TEXT NOT NULL,
   slot_at INTEGER NOT NULL
 );
+-- The line of one set of keys, in slot order (a message that comes late for its place finds it).
+CREATE INDEX throughput_reservations_line ON throughput_reservations (keys, slot_at);
 
 -- Messages per second per sender number, set by the operator for one number or for every number
 -- of a messaging profile. subject: 'number:+E164' or 'profile:<id>'.
