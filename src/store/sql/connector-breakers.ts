@@ -29,10 +29,10 @@ export function connectorBreakersRepo(db: SqlExecutor, dialect: Dialect) {
         open_until: number | string | null;
         now: number | string;
       }>(
-        `SELECT b.connector, b.consecutive_failures, b.open_until, c.now
-         FROM (SELECT ${NOW} AS now) c
-         LEFT JOIN connector_breakers b ON b.connector IN (${names.map(() => '?').join(', ') || 'NULL'})`,
-        [...clock(), ...names],
+        `SELECT connector, consecutive_failures, open_until, ${NOW} AS now FROM connector_breakers
+         WHERE connector IN (${names.map(() => '?').join(', ') || 'NULL'})
+         UNION ALL SELECT NULL, NULL, NULL, ${NOW}`,
+        [...clock(), ...names, ...clock()],
       );
       const states = new Map<string, BreakerState>();
       for (const r of rows) {
@@ -43,7 +43,7 @@ export function connectorBreakersRepo(db: SqlExecutor, dialect: Dialect) {
           open_until: n(r.open_until),
         });
       }
-      return { now: Number(rows[0]?.now ?? Date.now()), states };
+      return { now: Number(rows.at(-1)?.now ?? Date.now()), states };
     },
 
     /**
