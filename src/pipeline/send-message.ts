@@ -105,7 +105,10 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       }
 
       const plan = await route.prepare(message);
-      if (plan.waitUntil !== undefined) return control.waitUntil(plan.waitUntil);
+      // Waiting its turn never outlasts valid_until: the run at that moment expires it on time.
+      if (plan.waitUntil !== undefined) {
+        return control.waitUntil(Math.min(plan.waitUntil, Date.parse(message.valid_until)));
+      }
 
       await store.transaction(async (tx) => {
         await control.holdLease(tx);

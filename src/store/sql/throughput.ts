@@ -23,6 +23,9 @@ export interface SenderLimitRecord {
   updated_at: string;
 }
 
+/** A reservation this far in the past is abandoned. */
+const ABANDONED_AFTER_MS = 60_000;
+
 const PG_CLOCK = '(floor(extract(epoch from clock_timestamp()) * 1000))::bigint';
 
 /**
@@ -39,11 +42,22 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
    * of them moves one place back (the last to the slot `lineEnd` this one was given). Message ids
    * are UUIDv7, ordered by time.
    */
-  async function takePlaceInLine(messageId: string, signature: string, lineEnd: number): Promise<number> {
+  async function takePlaceInLine(
+    messageId: string,
+    signature: string,
+    lineEnd: number,
+    now: number,
+  ): Promise<number> {
+    // A place whose time passed long ago belongs to a message that is not coming for it (it
+    // expired, or its limit was removed): it is cleared, not taken.
+    await db.run('DELETE FROM throughput_reservations WHERE keys = ? AND slot_at < ?', [
+      signature,
+      now - ABANDONED_AFTER_MS,
+    ]);
     const later = await db.all<{ message_id: string; slot_at: number | string }>(
       `SELECT message_id, slot_at FROM throughput_reservations
-       WHERE keys = ? AND slot_at < ? AND message_id > ? ORDER BY slot_at ${lock}`,
-      [signature, lineEnd, messageId],
+       WHERE keys = ? AND slot_at >= ? AND slot_at < ? AND message_id > ? ORDER BY slot_at ${lock}`,
+      [signature, now - ABANDONED_AFTER_MS, lineEnd, messageId],
     );
     if (later.length === 0) return lineEnd;
     const times = [...later.map((r) => Number(r.slot_at)), lineEnd];
@@ -104,7 +118,7 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
       } else {
         slot = Math.max(now, ...sorted.map((k) => slots.get(k.key)!.next));
         lineEnd = slot;
-        if (opts.mayWait) slot = await takePlaceInLine(messageId, signature, slot);
+        if (opts.mayWait) slot = await takePlaceInLine(messageId, signature, slot, now);
       }
       const go = Math.max(slot, ...sorted.map((k) => slots.get(k.key)!.last + k.intervalMs));
       const admitted = slot - now <= opts.leadMs && go - now <= opts.maxInlineMs;
