@@ -16,6 +16,7 @@ import { createFileMediaStore, type MediaStore } from './media/media-store.ts';
 import type { SendDeps } from './messages/create-group-mms.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
+import { createQueueCap } from './messages/queue-cap.ts';
 import { createStatusWaiter, type StatusWaiter } from './messages/status-waiter.ts';
 import { createInternalOrigins, createOutboundDispatcher } from './net/outbound-guard.ts';
 import { parseE164 } from './numbers/e164.ts';
@@ -146,6 +147,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         ...(simulator ? { simulator: simulator.deps } : {}),
         workersRunning: () => (workers ? !closed : null),
         chaos,
+        queueCap: createQueueCap(store, config.maxQueuedMessagesPerOrganization),
         send,
       },
       { bodyLimitBytes: config.bodyLimitBytes, logger, timeouts: config.http },

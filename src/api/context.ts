@@ -2,6 +2,7 @@ import type { ChaosEngine } from '../chaos/chaos-engine.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import type { SendDeps } from '../messages/create-group-mms.ts';
 import type { RateTable } from '../messages/pricing.ts';
+import type { QueueCap } from '../messages/queue-cap.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator } from '../tenants/api-keys.ts';
 import type { RateLimiter } from '../tenants/rate-limiter.ts';
@@ -18,6 +19,8 @@ export interface ApiContext {
   failedAuth: FailedAuthLimiter;
   rateLimiter: RateLimiter;
   send: SendDeps;
+  /** The per-organization cap on messages waiting to be sent; absent: no cap. */
+  queueCap?: QueueCap;
   rates: RateTable | null;
   countryOf(e164: string): string | null;
   /** Content-addressed media the gateway stores and serves at `/media/<sha256>`. */

@@ -5,8 +5,8 @@ import type { CarrierConnector } from './types.ts';
 
 /**
  * The connector instances of a worker node, built from the stored settings and rebuilt when those
- * change. A message goes to the first connector of its profile's route (failover along the rest of
- * the list comes later).
+ * change. Which of them a message goes to, and in what order on failure, is decided along its
+ * profile's route by `src/pipeline/submit-along-route.ts`; `connectorFor` is the route's first.
  */
 export interface ConnectorRegistry {
   connectorFor(message: MessageRecord): Promise<CarrierConnector>;

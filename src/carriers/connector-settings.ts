@@ -77,6 +77,15 @@ const bandwidthSettings = z
   });
 
 export type BandwidthConnectorSettings = z.output<typeof bandwidthSettings>;
+/**
+ * Every connector type takes `maxPerSecond`: at most this many submits per second through it, on all
+ * nodes together (messages over it wait in the queue). Absent: no limit.
+ */
+const maxPerSecondSetting = z.coerce
+  .number({ message: 'must be a number' })
+  .positive('must be more than 0')
+  .max(10_000, 'must be at most 10000')
+  .optional();
 
 const SCHEMAS = {
   simulator: z.object({}).strict(),
@@ -103,18 +112,27 @@ export function checkConnectorSettings(type: string, input: Record<string, unkno
   if (!(type in SCHEMAS)) {
     return { ok: false, problems: [`type must be one of ${CONNECTOR_TYPES.join(', ')}`] };
   }
-  const parsed = SCHEMAS[type as ConnectorType].safeParse(input);
-  if (!parsed.success) {
+  const { maxPerSecond, ...own } = input;
+  const limit = maxPerSecondSetting.safeParse(maxPerSecond);
+  const parsed = SCHEMAS[type as ConnectorType].safeParse(own);
+  if (!parsed.success || !limit.success) {
     return {
       ok: false,
-      problems: parsed.error.issues.map((i) =>
-        i.code === 'unrecognized_keys'
-          ? `${type} connectors take no ${i.keys.join(', ')}`
-          : `${i.path.join('.') || 'settings'}: ${i.message}`,
-      ),
+      problems: [
+        ...(limit.success ? [] : [`maxPerSecond: ${limit.error.issues[0]?.message ?? 'invalid'}`]),
+        ...(parsed.success
+          ? []
+          : parsed.error.issues.map((i) =>
+              i.code === 'unrecognized_keys'
+                ? `${type} connectors take no ${i.keys.join(', ')}`
+                : `${i.path.join('.') || 'settings'}: ${i.message}`,
+            )),
+      ],
     };
   }
-  return { ok: true, type: type as ConnectorType, settings: parsed.data as Record<string, unknown> };
+  const settings = parsed.data as Record<string, unknown>;
+  if (limit.data !== undefined) settings.maxPerSecond = limit.data;
+  return { ok: true, type: type as ConnectorType, settings };
 }
 
 /** Settings fit to show: each secret replaced by `<name>Set: true`. */

@@ -29,6 +29,7 @@ interface AddOptions {
   tokenUrl?: string;
   callbackUsername?: string;
   callbackPassword?: string;
+  maxPerSecond?: string;
   json?: boolean;
 }
 
@@ -84,6 +85,7 @@ export function registerConnectorCommands(program: Command): void {
       'bandwidth: the user Bandwidth must send to /connectors/<name>/callbacks',
     )
     .option('--callback-password <password>', 'bandwidth: the password Bandwidth must send to the callbacks')
+    .option('--max-per-second <n>', 'any type: at most n submits per second, all nodes together')
     .option('--json', 'print JSON')
     .action((name: string, opts: AddOptions) =>
       run(async () => {

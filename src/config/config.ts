@@ -83,6 +83,9 @@ const envSchema = z.object({
   CHAOS_RULES: chaosRules.default([]),
   CHAOS_SEED: z.string().min(1).max(200).optional(),
   CHAOS_RECEIPT_DEADLINE_MS: num().int().min(0).default(30_000),
+  CONNECTOR_BREAKER_FAILURES: num().int().min(1).max(1000).default(5),
+  CONNECTOR_BREAKER_COOLDOWN_MS: num().int().min(100).max(86_400_000).default(30_000),
+  MAX_QUEUED_MESSAGES_PER_ORGANIZATION: num().int().min(0).default(100_000),
   PUBLIC_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+(\/.*)?$/, 'must be an http:// or https:// URL')
@@ -161,6 +164,10 @@ export interface Config {
    * dropped becomes delivery_unconfirmed.
    */
   chaos: { rules: ChaosRuleInput[]; seed: string | undefined; receiptDeadlineMs: number };
+  /** A connector with `failures` retryable submit failures in a row is skipped for `cooldownMs`. */
+  connectorBreaker: { failures: number; cooldownMs: number };
+  /** Messages of one organization waiting to be sent beyond which sends are refused; 0: no cap. */
+  maxQueuedMessagesPerOrganization: number;
 }
 
 export class ConfigError extends Error {}
@@ -226,5 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultConnector: e.DEFAULT_CONNECTOR,
     connectorCacheMs: e.CONNECTOR_CACHE_MS,
     chaos: { rules: e.CHAOS_RULES, seed: e.CHAOS_SEED, receiptDeadlineMs: e.CHAOS_RECEIPT_DEADLINE_MS },
+    connectorBreaker: { failures: e.CONNECTOR_BREAKER_FAILURES, cooldownMs: e.CONNECTOR_BREAKER_COOLDOWN_MS },
+    maxQueuedMessagesPerOrganization: e.MAX_QUEUED_MESSAGES_PER_ORGANIZATION,
   };
 }

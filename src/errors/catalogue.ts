@@ -148,6 +148,11 @@ export const ERRORS = {
     title: 'Invalid MMS content',
     detail: 'MMS can only contain up to 10 items (URLs provided) and the total size must be less than 1 MB.',
   },
+  '40318': {
+    status: 429,
+    title: 'Message queue full',
+    detail: 'Message queue is full. Wait before resending.',
+  },
   '40333': {
     status: 400,
     title: 'Messaging profile spend limit reached',

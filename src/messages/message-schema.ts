@@ -97,7 +97,14 @@ export const messageListQuerySchema = z.object({
 });
 
 export const messagePageResponseSchema = z.object({
-  data: z.array(outboundMessagePayloadSchema),
+  data: z.array(
+    outboundMessagePayloadSchema.extend({
+      connector: z
+        .string()
+        .nullable()
+        .describe('Extension: the connector that took the message (or refused it); null while none has.'),
+    }),
+  ),
   meta: z.object({
     page_size: z.number().int(),
     next_page_after: z.string().nullable().describe('Pass as `page[after]` for the next (older) page.'),

@@ -3,18 +3,20 @@ import { ERRORS } from '../errors/catalogue.ts';
 import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { SEND_QUEUE } from '../messages/create-group-mms.ts';
-import { carrierSubmitLatency } from '../metrics/metrics.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
 import type { Repos, Store } from '../store/store.ts';
 import { emitRecipientEvent } from './emit-event.ts';
 import { finalizeRecipients, GAVE_UP } from './recipient-transitions.ts';
+import { type RouteSubmitter, singleConnectorRoute } from './submit-along-route.ts';
 
 export interface SendMessageDeps {
   store: Store;
-  /** The connector that takes this message: its profile's route, or the default connector. */
-  connectorFor(message: MessageRecord): Promise<CarrierConnector>;
+  /** The message's way out: failover along its profile's route, breakers and throughput limits. */
+  route?: RouteSubmitter;
+  /** Without `route`: the one connector that takes this message. */
+  connectorFor?(message: MessageRecord): Promise<CarrierConnector>;
   mediaStore: MediaStore;
   fetchMedia(urls: string[]): Promise<FetchMessageMediaResult>;
   carrierRetry: RetrySchedule;
@@ -45,6 +47,14 @@ async function mediaReady(media: MediaItem[], store: MediaStore): Promise<boolea
  */
 export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
   const { store } = deps;
+  const route =
+    deps.route ??
+    singleConnectorRoute(
+      deps.connectorFor ??
+        (() => {
+          throw new Error('sendMessageHandler needs a route or a connector');
+        }),
+    );
   return {
     queue: SEND_QUEUE,
     async run(control) {
@@ -94,6 +104,12 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         }));
       }
 
+      const plan = await route.prepare(message);
+      // Waiting its turn never outlasts valid_until: the run at that moment expires it on time.
+      if (plan.waitUntil !== undefined) {
+        return control.waitUntil(Math.min(plan.waitUntil, Date.parse(message.valid_until)));
+      }
+
       await store.transaction(async (tx) => {
         await control.holdLease(tx);
         if (media !== message.media) await tx.messages.updateMedia(message.id, media);
@@ -103,9 +119,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       });
       const sending: MessageRecord = { ...message, media };
 
-      const connector = await deps.connectorFor(message);
-      const timer = carrierSubmitLatency.startTimer({ connector: connector.name });
-      const result = await connector.submit({
+      const { connector, result } = await plan.submit({
         idempotencyKey: message.id,
         messageId: message.id,
         from: message.from_number,
@@ -122,7 +136,6 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         attempt: control.job.retries + 1,
         signal: control.signal,
       });
-      timer({ ok: String(result.ok) });
 
       if (!result.ok) {
         const delay = result.retryable
@@ -145,6 +158,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           });
         }
         return control.complete(async (tx) => {
+          if (connector) await tx.breakers.recordMessageConnector(message.id, connector);
           await finalizeRecipients(
             tx,
             sending,
@@ -158,6 +172,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       }
 
       return control.complete(async (tx) => {
+        if (connector) await tx.breakers.recordMessageConnector(message.id, connector);
         const now = new Date();
         const at = now.toISOString();
         const byId = new Map<string, RecipientRecord>(pending.map((r) => [r.id, r]));

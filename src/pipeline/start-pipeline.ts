@@ -27,6 +27,8 @@ import { deliverWebhookHandler } from '../webhooks/deliver-webhook.ts';
 import { createSignerLookup } from '../webhooks/organization-signing-keys.ts';
 import { applyReportHandler } from './apply-report.ts';
 import { sendMessageHandler } from './send-message.ts';
+import { createRouteSubmitter } from './submit-along-route.ts';
+import { createThroughputLimits } from './throughput-limits.ts';
 
 /** Loopback, which a sandbox may reach: the developer's own webhook receiver and media server. */
 export const SANDBOX_ALLOW_CIDRS = ['127.0.0.0/8', '::1/128'];
@@ -100,7 +102,14 @@ export function startPipeline(
     handlers: [
       sendMessageHandler({
         store,
-        connectorFor: (message) => connectors.connectorFor(message),
+        route: createRouteSubmitter({
+          store,
+          directory,
+          connectorNamed: (name) => connectors.byName(name),
+          breaker: config.connectorBreaker,
+          limits: createThroughputLimits(store, directory, { cacheMs: config.connectorCacheMs }),
+          logger: logger.child({ role: 'worker' }),
+        }),
         mediaStore,
         carrierRetry: scale(CARRIER_RETRY_SCHEDULE),
         fetchMedia: async (urls) => {

@@ -22,6 +22,11 @@ export interface JobControl {
   /** Records partial results and runs the job again at `runAt` (its own schedule), atomically. */
   retryAt(runAt: number, error: string, effects?: (tx: Repos) => Promise<void>): Promise<void>;
   /**
+   * Puts the job back in the queue until `runAt` without counting a retry or recording an error: it
+   * waits its turn (a throughput limit), it did not fail.
+   */
+  waitUntil(runAt: number): Promise<void>;
+  /**
    * Gives the job up with `error`, atomically with `effects` (which must end its work visibly):
    * the job is kept, with the error, for the operator, and never runs again.
    */

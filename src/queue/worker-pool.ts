@@ -176,6 +176,12 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         });
         rescheduled();
       },
+      waitUntil: async (runAt) => {
+        live();
+        r.finishing = true;
+        await store.jobs.retry(job, workerId, runAt, '', { kind: 'wait' });
+        rescheduled();
+      },
       fail: async (error, effects) => {
         live();
         r.finishing = true;

@@ -85,6 +85,8 @@ export interface MessageRecord {
   direction?: MessageDirection;
   /** Inbound only: the other addressees of a group message (To and Cc, never Bcc). */
   cc?: string[];
+  /** The connector that took (or refused) it; null while none has. */
+  connector?: string | null;
 }
 
 export type MessageDirection = 'outbound' | 'inbound';

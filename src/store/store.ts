@@ -1,5 +1,6 @@
 import { autorespConfigsRepo } from './sql/autoresp-configs.ts';
 import { chaosRepo } from './sql/chaos.ts';
+import { connectorBreakersRepo } from './sql/connector-breakers.ts';
 import { connectorsRepo } from './sql/connectors.ts';
 import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
@@ -17,6 +18,7 @@ import { rateLimitsRepo } from './sql/rate-limits.ts';
 import { routesRepo } from './sql/routes.ts';
 import { simulatorSubmissionsRepo } from './sql/simulator-ledger.ts';
 import { spendRepo } from './sql/spend.ts';
+import { throughputRepo } from './sql/throughput.ts';
 import { upstreamWebhookEventsRepo } from './sql/upstream-webhook-events.ts';
 import { webhooksRepo } from './sql/webhooks.ts';
 
@@ -42,6 +44,8 @@ const REPOS = {
   autorespConfigs: (db: SqlExecutor) => autorespConfigsRepo(db),
   upstreamWebhookEvents: (db: SqlExecutor) => upstreamWebhookEventsRepo(db),
   chaos: (db: SqlExecutor) => chaosRepo(db),
+  breakers: (db: SqlExecutor, dialect: Dialect) => connectorBreakersRepo(db, dialect),
+  throughput: (db: SqlExecutor, dialect: Dialect) => throughputRepo(db, dialect),
 };
 
 type RepoMap = { [K in keyof typeof REPOS]: ReturnType<(typeof REPOS)[K]> };

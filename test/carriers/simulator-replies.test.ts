@@ -54,6 +54,9 @@ function control(payload: Record<string, unknown>, store: Store): JobControl & {
     async fail() {
       throw new Error('not expected');
     },
+    async waitUntil() {
+      throw new Error('not expected');
+    },
   };
   return c;
 }

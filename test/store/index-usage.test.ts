@@ -28,6 +28,7 @@ const FULL_SCANS_ALLOWED = [
   'SELECT COUNT(*) AS n FROM organizations', // is the database empty (start-up only)
   'SELECT * FROM simulator_submissions ORDER BY created_at', // the simulator's ledger, in tests
   'SELECT direction FROM messages WHERE 1 = 0', // probes for the column, reads no row (SQLite says SCAN)
+  'SELECT * FROM sender_limits ORDER BY subject', // the operator's `limits list`
 ];
 
 /** Records the SQL and parameters of every statement, in and outside transactions. */
@@ -140,6 +141,28 @@ async function exercise(store: Store): Promise<void> {
   await store.routes.set({ messaging_profile_id: p.id, connectors: ['mmsc'], updated_at: iso(0) });
   await store.routes.get(p.id);
   await store.routes.list();
+  // Failover (breakers) and throughput limits (slots, the line of waiting messages, sender limits).
+  await store.breakers.states(['mmsc', 'simulator']);
+  await store.breakers.recordFailure('mmsc', 3, 1000);
+  await store.breakers.claimTrial('mmsc', 1000);
+  await store.breakers.recordSuccess('mmsc');
+  await store.breakers.recordMessageConnector('msg_1', 'mmsc');
+  await store.throughput.setSenderLimit('number:+15550001000', 1, iso(0));
+  await store.throughput.setSenderLimit(`profile:${p.id}`, 2, iso(0));
+  await store.throughput.senderLimits('+15550001000', p.id);
+  await store.throughput.listSenderLimits();
+  await store.throughput.setSenderLimit(`profile:${p.id}`, null, iso(0));
+  const keys = [
+    { key: 'sender:+15550001000', intervalMs: 1000 },
+    { key: 'connector:mmsc', intervalMs: 100 },
+  ];
+  const admit = (id: string, leadMs: number) =>
+    store.transaction((tx) => tx.throughput.admit(id, keys, { leadMs, maxInlineMs: leadMs, mayWait: true }));
+  await admit('msg_a', 0); // goes at once
+  await admit('msg_c', 0); // waits in line
+  await admit('msg_b', 0); // accepted before msg_c: takes its place
+  await admit('msg_b', 1e9); // its turn
+  await store.transaction((tx) => tx.throughput.wentLate(keys, Date.now() + 5));
   await store.inboundReceipts.insert(receipt('inr_1', 0));
   await store.inboundReceipts.list(1000);
   await store.inboundReceipts.findByDedupKey('bandwidth:bw:bw-id-1');

@@ -225,8 +225,9 @@ for (const { name, open } of storesUnderTest()) {
         withStore(async (store) => {
           const seeded = await seedMessage(store);
           const recipients = seeded.recipients;
-          // Inserted without a direction: it reads back as an outbound message with no cc.
-          const m = { ...seeded.m, direction: 'outbound', cc: [] };
+          // Inserted without a direction: it reads back as an outbound message with no cc, and no
+          // connector has taken it yet.
+          const m = { ...seeded.m, direction: 'outbound', cc: [], connector: null };
           assert.deepEqual(await store.messages.getForOrganization('org_a', 'msg_1'), {
             message: m,
             recipients,
@@ -240,6 +241,8 @@ for (const { name, open } of storesUnderTest()) {
             recipient: recipients[1],
           });
           assert.equal(await store.messages.getRecipientForOrganization('org_b', 'rcp_2'), undefined);
+          await store.breakers.recordMessageConnector('msg_1', 'carrier-b');
+          assert.equal((await store.messages.get('msg_1'))?.message.connector, 'carrier-b');
           assert.equal(await store.messages.getRecipientForOrganization('org_a', 'rcp_missing'), undefined);
 
           const media = [

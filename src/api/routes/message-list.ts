@@ -41,7 +41,11 @@ export function messageListRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const items = rows.slice(0, page.size);
     const last = items.at(-1);
     return {
-      data: items.map((r) => renderGroupMessage(r.message, r.recipients, ctx.rates)),
+      // Extension field: the connector that took the message (null while none has).
+      data: items.map((r) => ({
+        ...renderGroupMessage(r.message, r.recipients, ctx.rates),
+        connector: r.message.connector ?? null,
+      })),
       meta: {
         page_size: page.size,
         next_page_after: rows.length > page.size && last ? encodeCursor(last.message) : null,

@@ -12,6 +12,11 @@ import type { ApiContext } from '../context.ts';
 export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v2/messages/group_mms', async (request, reply) => {
     const body = parseWithTelnyxErrors(groupMmsRequestSchema, request.body);
+    const full = await ctx.queueCap?.refusal(request.organizationId);
+    if (full) {
+      reply.header('retry-after', String(Math.ceil(full.retryAfterMs / 1000)));
+      throw apiError('40318');
+    }
     const key = request.headers['idempotency-key'];
     const idempotency = key === undefined ? undefined : { key: String(key), body: request.body };
     const sent = await sendGroupMms(ctx.send, request.organizationId, body, idempotency);
@@ -63,6 +68,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ? undefined
       : await ctx.store.messages.getRecipientForOrganization(request.organizationId, id);
     const messageId = group?.message.id ?? one?.message.id;
+    const connector = group?.message.connector ?? one?.message.connector ?? null;
     if (!messageId) throw apiError('10005');
     // Events first, then attempts: an event read as finished had its attempts committed with it, so
     // they are found. Read in parallel, a commit landing between the two reads could show a
@@ -78,6 +84,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ApiContext): void {
           event_type: e.event_type,
           message_id: e.recipient_id,
           group_message_id: e.message_id,
+          // Extension field: the connector that took the message.
+          connector,
           status: e.status,
           delivered_to: e.delivered_to,
           occurred_at: e.occurred_at,

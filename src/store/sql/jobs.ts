@@ -30,8 +30,8 @@ export class LeaseLostError extends Error {
 /** NOTIFY channel that tells idle workers on every node that a job was enqueued. */
 export const WORK_CHANNEL = 'mms_gateway_jobs';
 
-/** Which retry policy a rescheduled run counts against. */
-export type RetryKind = 'retry' | 'crash';
+/** Which retry policy a rescheduled run counts against; `wait` counts against none (its turn comes later). */
+export type RetryKind = 'retry' | 'crash' | 'wait';
 
 export interface ClaimOptions {
   /** Only this queue (each queue has its own capacity in the worker pool). */
@@ -242,11 +242,19 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       opts: { kind?: RetryKind; now?: number } = {},
     ): Promise<void> {
       const counter = opts.kind === 'crash' ? 'crashes' : 'retries';
+      // A wait is not a run: the attempt it used is handed back, the error and counters are kept.
+      const changes =
+        opts.kind === 'wait' ? 'attempts = attempts - 1' : `last_error = ?, ${counter} = ${counter} + 1`;
       const changed = await db.run(
-        `UPDATE jobs SET run_at = ${NOW} + ?, locked_by = NULL, locked_until = NULL, last_error = ?,
-           ${counter} = ${counter} + 1
+        `UPDATE jobs SET run_at = ${NOW} + ?, locked_by = NULL, locked_until = NULL, ${changes}
          WHERE id = ? AND locked_by = ?`,
-        [clock(opts.now), delayOf(runAt, opts.now), error.slice(0, 2000), job.id, workerId],
+        [
+          clock(opts.now),
+          delayOf(runAt, opts.now),
+          ...(opts.kind === 'wait' ? [] : [error.slice(0, 2000)]),
+          job.id,
+          workerId,
+        ],
       );
       if (changed === 0) throw new LeaseLostError(job.id);
     },

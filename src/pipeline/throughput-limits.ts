@@ -1,0 +1,69 @@
+import type { ConnectorDirectory } from '../carriers/connector-directory.ts';
+import type { MessageRecord } from '../store/records.ts';
+import type { Admission, ThroughputKey } from '../store/sql/throughput.ts';
+import type { Store } from '../store/store.ts';
+
+/** Wake a waiting message this long before its slot, and sleep the rest in the job. */
+export const THROUGHPUT_LEAD_MS = 250;
+/** A submit at most this far away waits in the job; further away, it waits in the queue. */
+export const THROUGHPUT_MAX_INLINE_MS = 1000;
+/** A submit later than its slot by more than this moves the key's last submit to when it went. */
+export const THROUGHPUT_LATE_MS = 2;
+
+export const intervalFor = (perSecond: number) => Math.max(1, Math.ceil(1000 / perSecond));
+
+/**
+ * The throughput limits a submit must respect: the sender number's messages per second (set for the
+ * number, else for its messaging profile) and the connector's submits per second (its
+ * `maxPerSecond` setting). Limits are read through a cache of `cacheMs`; slots are the database's.
+ */
+export interface ThroughputLimits {
+  senderKey(message: MessageRecord): Promise<ThroughputKey | null>;
+  connectorKey(name: string): Promise<ThroughputKey | null>;
+  admit(messageId: string, keys: ThroughputKey[], opts: { mayWait: boolean }): Promise<Admission>;
+  /** A submit went out later than its slot, at `at` (database clock): later ones are spaced from then. */
+  wentLate(keys: ThroughputKey[], at: number): Promise<void>;
+}
+
+export function createThroughputLimits(
+  store: Store,
+  directory: ConnectorDirectory,
+  opts: { cacheMs: number; now?: () => number },
+): ThroughputLimits {
+  const now = opts.now ?? Date.now;
+  const senders = new Map<string, { perSecond: number | undefined; at: number }>();
+
+  return {
+    async senderKey(message) {
+      const cacheKey = `${message.messaging_profile_id}|${message.from_number}`;
+      let known = senders.get(cacheKey);
+      if (!known || now() - known.at >= opts.cacheMs) {
+        const set = await store.throughput.senderLimits(message.from_number, message.messaging_profile_id);
+        known = { perSecond: set.number ?? set.profile, at: now() };
+        if (senders.size > 10_000) senders.clear();
+        senders.set(cacheKey, known);
+      }
+      return known.perSecond
+        ? { key: `sender:${message.from_number}`, intervalMs: intervalFor(known.perSecond) }
+        : null;
+    },
+    async connectorKey(name) {
+      const perSecond = (await directory.get(name))?.settings.maxPerSecond;
+      return typeof perSecond === 'number' && perSecond > 0
+        ? { key: `connector:${name}`, intervalMs: intervalFor(perSecond) }
+        : null;
+    },
+    wentLate(keys, at) {
+      return store.transaction((tx) => tx.throughput.wentLate(keys, at));
+    },
+    admit(messageId, keys, { mayWait }) {
+      return store.transaction((tx) =>
+        tx.throughput.admit(messageId, keys, {
+          leadMs: THROUGHPUT_LEAD_MS,
+          maxInlineMs: THROUGHPUT_MAX_INLINE_MS,
+          mayWait,
+        }),
+      );
+    },
+  };
+}
