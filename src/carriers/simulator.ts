@@ -21,8 +21,9 @@
  * `submission.attempt <= carrierDownAttempts` (default 2). delivery_unconfirmed has no error: Telnyx's
  * table has no code for "no receipt came" (40005 Message expired during transmission is a failure).
  *
- * A real carrier's pending reports survive our crash, so nothing waits in memory here: each accepted
- * recipient is recorded and its report scheduled through a durable SimulatorLedger.
+ * A real carrier's book survives our crash, so nothing waits in memory here: each submission is
+ * recorded (one write) in a durable SimulatorLedger before the answer, and its reports come with the
+ * answer (`SubmitResult.reports`), which the gateway records durably in the same transaction.
  */
 import { uuidV7 } from '../ids/uuid-v7.ts';
 import { scriptFor } from './simulator-scripts.ts';
@@ -31,23 +32,24 @@ import type {
   CarrierSubmission,
   DeliveryReport,
   RecipientSubmitOutcome,
+  ScheduledReport,
   SubmitResult,
 } from './types.ts';
 
+export interface SubmitEntry {
+  idempotencyKey: string;
+  recipientId: string;
+  phoneNumber: string;
+  carrierMessageId: string;
+}
+
 export interface SimulatorLedger {
   /**
-   * Records one submit call for this recipient; returns the carrier id to use (the same one for a
-   * repeated idempotencyKey+recipientId) and how many submits of this recipient have been seen
-   * including this one.
+   * Records one submit call for these recipients (one write for the whole submission); returns, in
+   * order, the carrier id to use for each (the same one for a repeated idempotencyKey+recipientId)
+   * and how many submits of that recipient have been seen including this one.
    */
-  recordSubmit(entry: {
-    idempotencyKey: string;
-    recipientId: string;
-    phoneNumber: string;
-    carrierMessageId: string;
-  }): Promise<{ carrierMessageId: string; timesSeen: number }>;
-  /** Durably schedules a delivery report to be handed to the gateway at `at`; once per carrier id. */
-  scheduleReport(report: DeliveryReport, at: Date): Promise<void>;
+  recordSubmits(entries: SubmitEntry[]): Promise<Array<{ carrierMessageId: string; timesSeen: number }>>;
 }
 
 export interface SimulatorOptions {
@@ -85,66 +87,59 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
         return { ok: false, retryable: true, error: { ...down.script.submitError } };
       }
 
+      const taken = scripts.filter((r) => r.script.submit !== 'refuse');
+      const recorded = await ledger.recordSubmits(
+        taken.map(({ recipientId, phoneNumber }) => ({
+          idempotencyKey: submission.idempotencyKey,
+          recipientId,
+          phoneNumber,
+          carrierMessageId: uuidV7(),
+        })),
+      );
+      const carrierIds = new Map(taken.map((r, i) => [r.recipientId, recorded[i]!.carrierMessageId]));
       const outcomes: RecipientSubmitOutcome[] = [];
-      // Sequential: the ledger may be a single database connection.
-      for (const { recipientId, phoneNumber, script } of scripts) {
+      // The reports come with the answer, on every accepted submit and not only the first: the
+      // gateway records them with the answer, so an answer it never recorded (it died first) is
+      // retried, and the repeat must produce them again. The gateway keeps one per carrier id.
+      const reports: ScheduledReport[] = [];
+      for (const { recipientId, script } of scripts) {
         if (script.submit === 'refuse') {
           outcomes.push({ recipientId, accepted: false, error: { ...script.submitError } });
           continue;
         }
-        const proposed = uuidV7();
-        const { carrierMessageId } = await ledger.recordSubmit({
-          idempotencyKey: submission.idempotencyKey,
-          recipientId,
-          phoneNumber,
-          carrierMessageId: proposed,
-        });
-        // Scheduled on every accepted submit, not only the first: if the gateway died between the
-        // first submit and scheduling, a repeat must still produce the report. The ledger keeps one
-        // report per carrier id.
+        const carrierMessageId = carrierIds.get(recipientId)!;
         const at = new Date(now().getTime() + delays[script.report.delay]);
         const report: DeliveryReport = { carrierMessageId, status: script.report.status, occurredAt: at };
         if (script.report.error) report.error = { ...script.report.error };
-        await ledger.scheduleReport(report, at);
+        reports.push({ report, at });
         outcomes.push({ recipientId, accepted: true, carrierMessageId });
       }
-      return { ok: true, recipients: outcomes };
+      return { ok: true, recipients: outcomes, reports };
     },
   };
 }
 
 export interface MemorySimulatorLedger extends SimulatorLedger {
-  /** Every recordSubmit call, with what it answered. */
-  readonly submissions: Array<{
-    idempotencyKey: string;
-    recipientId: string;
-    phoneNumber: string;
-    carrierMessageId: string;
-    timesSeen: number;
-  }>;
-  readonly reports: Array<{ report: DeliveryReport; at: Date }>;
+  /** Every recorded submit of a recipient, with what it answered. */
+  readonly submissions: Array<SubmitEntry & { timesSeen: number }>;
 }
 
-/** A non-durable ledger: for unit tests, or anyone who accepts losing pending reports on restart. */
+/** A non-durable ledger: for unit tests, or anyone who accepts losing its book on restart. */
 export function createMemorySimulatorLedger(): MemorySimulatorLedger {
   const byKey = new Map<string, { carrierMessageId: string; timesSeen: number }>();
   const submissions: MemorySimulatorLedger['submissions'] = [];
-  const reports: MemorySimulatorLedger['reports'] = [];
   return {
     submissions,
-    reports,
-    async recordSubmit(entry) {
-      const key = JSON.stringify([entry.idempotencyKey, entry.recipientId]);
-      const seen = byKey.get(key);
-      const carrierMessageId = seen?.carrierMessageId ?? entry.carrierMessageId;
-      const timesSeen = (seen?.timesSeen ?? 0) + 1;
-      byKey.set(key, { carrierMessageId, timesSeen });
-      submissions.push({ ...entry, carrierMessageId, timesSeen });
-      return { carrierMessageId, timesSeen };
-    },
-    async scheduleReport(report, at) {
-      if (reports.some((r) => r.report.carrierMessageId === report.carrierMessageId)) return;
-      reports.push({ report, at });
+    async recordSubmits(entries) {
+      return entries.map((entry) => {
+        const key = JSON.stringify([entry.idempotencyKey, entry.recipientId]);
+        const seen = byKey.get(key);
+        const carrierMessageId = seen?.carrierMessageId ?? entry.carrierMessageId;
+        const timesSeen = (seen?.timesSeen ?? 0) + 1;
+        byKey.set(key, { carrierMessageId, timesSeen });
+        submissions.push({ ...entry, carrierMessageId, timesSeen });
+        return { carrierMessageId, timesSeen };
+      });
     },
   };
 }

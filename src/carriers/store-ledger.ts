@@ -1,24 +1,23 @@
-import { recordDeliveryReport } from '../pipeline/record-delivery-report.ts';
 import type { Store } from '../store/store.ts';
 import type { SimulatorLedger } from './simulator.ts';
 
 /**
- * The simulator's durable memory, kept in the gateway's database: its book of submissions, and its
- * pending delivery reports as queue jobs (one per carrier id), so they survive a crash of the gateway.
+ * The simulator's durable memory, kept in the gateway's database: its book of submissions, one
+ * write per submission. Its reports travel with its answer and are recorded with it.
  */
-export function createStoreLedger(store: Store, onScheduled: () => void): SimulatorLedger {
+export function createStoreLedger(store: Store): SimulatorLedger {
   return {
-    recordSubmit: (e) =>
-      store.simulator.record({
-        idempotency_key: e.idempotencyKey,
-        recipient_id: e.recipientId,
-        phone_number: e.phoneNumber,
-        carrier_message_id: e.carrierMessageId,
-        created_at: new Date().toISOString(),
-      }),
-    async scheduleReport(report, at) {
-      await recordDeliveryReport(store, report, Date.now(), at.getTime());
-      onScheduled();
+    recordSubmits: (entries) => {
+      const at = new Date().toISOString();
+      return store.simulator.recordMany(
+        entries.map((e) => ({
+          idempotency_key: e.idempotencyKey,
+          recipient_id: e.recipientId,
+          phone_number: e.phoneNumber,
+          carrier_message_id: e.carrierMessageId,
+          created_at: at,
+        })),
+      );
     },
   };
 }

@@ -42,8 +42,6 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
   const showInternalBodies = config.sandbox || config.showAllowlistedResponseBodies;
   const mediaStore = createFileMediaStore(path.join(config.dataDir, 'media'));
   const scale = (s: typeof WEBHOOK_RETRY_SCHEDULE) => scaleSchedule(s, config.retryScale);
-  let pool: WorkerPool | null = null;
-  const wake = () => pool?.wake();
 
   const connectors = createConnectorRegistry(
     createConnectorDirectory(store, {
@@ -52,7 +50,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
     }),
     connectorBuilder({
       simulator: {
-        ledger: createStoreLedger(store, wake),
+        ledger: createStoreLedger(store),
         reportDelayMs: config.simulator.reportDelayMs,
         slowReportDelayMs: config.simulator.slowReportDelayMs,
         carrierDownAttempts: config.simulator.carrierDownAttempts,
@@ -60,7 +58,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
     }),
   );
 
-  pool = startWorkerPool({
+  const pool = startWorkerPool({
     store,
     logger: logger.child({ role: 'worker' }),
     concurrency: config.worker.concurrency,

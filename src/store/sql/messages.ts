@@ -278,6 +278,40 @@ export function messagesRepo(db: SqlExecutor) {
       return r && recipientFromRow(r);
     },
 
+    /**
+     * Many reports' recipients in one statement, in the order of `keys` (undefined where none
+     * matches). With a phone number, for carriers that give one id to a whole submission (MM7).
+     */
+    async findRecipientsByCarrierIds(
+      keys: ReadonlyArray<{ carrierMessageId: string; phoneNumber?: string }>,
+    ): Promise<Array<RecipientRecord | undefined>> {
+      if (keys.length === 0) return [];
+      const ids = [...new Set(keys.map((k) => k.carrierMessageId))];
+      const rows = await db.all<RecipientRow>(
+        `SELECT * FROM message_recipients WHERE carrier_message_id IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+      );
+      return keys.map((k) => {
+        const r = rows.find(
+          (row) =>
+            row.carrier_message_id === k.carrierMessageId &&
+            (k.phoneNumber === undefined || row.phone_number === k.phoneNumber),
+        );
+        return r && recipientFromRow(r);
+      });
+    },
+
+    /** Messages (without their recipients) by id, in one statement. */
+    async getMessages(ids: readonly string[]): Promise<Map<string, MessageRecord>> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await db.all<MessageRow>(
+        `SELECT * FROM messages WHERE id IN (${unique.map(() => '?').join(', ')})`,
+        unique,
+      );
+      return new Map(rows.map((r) => [r.id, messageFromRow(r)]));
+    },
+
     async updateMedia(messageId: string, media: MediaItem[]): Promise<void> {
       await db.run('UPDATE messages SET media = ? WHERE id = ?', [JSON.stringify(media), messageId]);
     },
@@ -296,6 +330,52 @@ export function messagesRepo(db: SqlExecutor) {
         [cursor.updatedAt, cursor.updatedAt, cursor.id, limit],
       );
       return rows.map((r) => ({ ...r, errors: parseJson<TelnyxErrorRecord[]>(r.errors, []) }));
+    },
+    /**
+     * Moves many recipients to a new status in one statement, each only from one of `fromStatuses`
+     * (`carrierIds`: each recipient's own carrier id). Returns the ids that moved.
+     */
+    async transitionRecipients(
+      targets: ReadonlyArray<{ id: string }>,
+      fromStatuses: ReadonlyArray<RecipientRecord['status']>,
+      change: RecipientChange & { carrierIds?: ReadonlyMap<string, string> },
+      now: string,
+    ): Promise<Set<string>> {
+      if (fromStatuses.length === 0 || targets.length === 0) return new Set();
+      const sets = ['status = ?', 'updated_at = ?'];
+      const params: unknown[] = [change.status, now];
+      if (change.carrierIds && change.carrierIds.size > 0) {
+        const own = [...change.carrierIds];
+        sets.push(
+          `carrier_message_id = CASE id ${own.map(() => 'WHEN ? THEN ?').join(' ')} ELSE carrier_message_id END`,
+        );
+        for (const [id, carrierId] of own) params.push(id, carrierId);
+      } else if (change.carrier_message_id !== undefined) {
+        sets.push('carrier_message_id = ?');
+        params.push(change.carrier_message_id);
+      }
+      if (change.errors !== undefined) {
+        sets.push('errors = ?');
+        params.push(JSON.stringify(change.errors));
+      }
+      if (change.sent_at !== undefined) {
+        sets.push('sent_at = ?');
+        params.push(change.sent_at);
+      }
+      if (change.completed_at !== undefined) {
+        sets.push('completed_at = ?');
+        params.push(change.completed_at);
+      }
+      const ids = targets.map((t) => t.id);
+      const rows = await db.all<{ id: string }>(
+        `UPDATE message_recipients SET ${sets.join(', ')}
+         WHERE id IN (${ids.map(() => '?').join(', ')}) AND status IN (${fromStatuses.map(() => '?').join(', ')})
+         RETURNING id`,
+        [...params, ...ids, ...fromStatuses],
+      );
+      if (!fromStatuses.includes(change.status) && rows.length > 0)
+        statusTransitions.inc({ status: change.status }, rows.length);
+      return new Set(rows.map((r) => r.id));
     },
     /**
      * Moves a recipient to a new status, only from one of `fromStatuses` (so a late or repeated
