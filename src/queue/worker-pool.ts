@@ -148,6 +148,25 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     return { total, byKey };
   };
 
+  /**
+   * Slots of `queue` a claim may fill: those neither running nor promised to a local job that can
+   * start. A local job of an organization at its share waits without holding a slot, or a full local
+   * queue of one organization's jobs would stop every claim for the others.
+   */
+  const freeSlots = (queue: string) => {
+    const now = runningIn(queue);
+    let promised = 0;
+    const starting = new Map(now.byKey);
+    for (const j of ready) {
+      if (j.queue !== queue) continue;
+      const mine = j.fair_key === null ? 0 : (starting.get(j.fair_key) ?? 0);
+      if (mine >= fairCap(queue)) continue;
+      promised++;
+      if (j.fair_key !== null) starting.set(j.fair_key, mine + 1);
+    }
+    return capacity(queue) - now.total - promised;
+  };
+
   function controlFor(r: Running): JobControl {
     const { job } = r;
     const live = () => {
@@ -297,7 +316,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   /** Claims for one queue; true when it may have more work right now. */
   async function claimFor(queue: string): Promise<boolean> {
     const h = held(queue);
-    const free = capacity(queue) - h.total;
+    const free = freeSlots(queue);
     if (free <= 0) return false;
     const cap = fairCap(queue);
     const exclude = [...h.byKey].filter(([, n]) => n >= cap).map(([key]) => key);
@@ -319,7 +338,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       startReady();
       // One claim per queue that may have work and has a free slot, side by side (PostgreSQL runs
       // them on separate connections).
-      const open = queues.filter((q) => maybeWork.has(q) && held(q).total < capacity(q));
+      const open = queues.filter((q) => maybeWork.has(q) && freeSlots(q) > 0);
       const full = await Promise.all(
         open.map((queue) =>
           claimFor(queue).catch((err: unknown) => {
