@@ -4,6 +4,7 @@ import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { SEND_QUEUE } from '../messages/create-group-mms.ts';
 import { carrierSubmitLatency } from '../metrics/metrics.ts';
+import { batchedRead } from '../queue/batched-read.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
@@ -46,10 +47,12 @@ async function mediaReady(media: MediaItem[], store: MediaStore): Promise<boolea
  */
 export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
   const { store } = deps;
+  // The send jobs claimed together read their messages with one query.
+  const readMessage = batchedRead((ids) => store.messages.getMany(ids));
   return {
     queue: SEND_QUEUE,
     async run(control) {
-      const found = await store.messages.get(String(control.job.payload.messageId));
+      const found = await readMessage(String(control.job.payload.messageId));
       const pending = found?.recipients.filter((r) => r.status === 'queued' || r.status === 'sending') ?? [];
       if (!found || pending.length === 0) return control.complete();
       const { message } = found;

@@ -242,6 +242,20 @@ export function messagesRepo(db: SqlExecutor) {
       return rows.map((r) => ({ message: messageFromRow(r), recipients: recipients.get(r.id) ?? [] }));
     },
 
+    /** Many messages with their recipients: two statements, however many. */
+    async getMany(ids: readonly string[]): Promise<Map<string, MessageWithRecipients>> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await db.all<MessageRow>(
+        `SELECT * FROM messages WHERE id IN (${unique.map(() => '?').join(', ')})`,
+        unique,
+      );
+      const recipients = await loadRecipientsOf(rows.map((r) => r.id));
+      return new Map(
+        rows.map((r) => [r.id, { message: messageFromRow(r), recipients: recipients.get(r.id) ?? [] }]),
+      );
+    },
+
     async get(id: string): Promise<MessageWithRecipients | undefined> {
       const row = await db.get<MessageRow>('SELECT * FROM messages WHERE id = ?', [id]);
       if (!row) return undefined;
