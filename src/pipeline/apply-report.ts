@@ -1,3 +1,4 @@
+import { batchedRead } from '../queue/batched-read.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MessageRecord, RecipientRecord } from '../store/records.ts';
@@ -22,19 +23,30 @@ interface Matched {
  */
 export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySchedule }): JobHandler {
   const { store } = deps;
+  // The report jobs started together read their recipients, then their messages, with one query each.
+  const readRecipients = batchedRead(async (carrierIds) =>
+    groupBy(await store.messages.recipientsWithCarrierIds(carrierIds), (r) => r.carrier_message_id!),
+  );
+  const readMessage = batchedRead((ids) => store.messages.getMessages(ids));
   return {
     queue: CARRIER_REPORT_QUEUE,
     async run(control) {
       const reports = reportsOf(control.job.payload);
-      const found = await store.messages.findRecipientsByCarrierIds(reports);
+      const candidates = await Promise.all(reports.map((r) => readRecipients(r.carrierMessageId)));
       const matched: Matched[] = [];
       const unknown: StoredReport[] = [];
       reports.forEach((report, i) => {
-        const recipient = found[i];
+        const recipient = candidates[i]?.find(
+          (r) => report.phoneNumber === undefined || r.phone_number === report.phoneNumber,
+        );
         if (recipient) matched.push({ report, recipient });
         else unknown.push(report);
       });
-      const messages = await store.messages.getMessages(matched.map((m) => m.recipient.message_id));
+      const messages = new Map<string, MessageRecord>();
+      for (const { recipient } of matched) {
+        const message = messages.get(recipient.message_id) ?? (await readMessage(recipient.message_id));
+        if (message) messages.set(recipient.message_id, message);
+      }
       const apply = (tx: Repos) => applyReports(tx, matched, messages);
       if (unknown.length > 0) {
         const unmatched = `no recipient with carrier id ${unknown.map((r) => r.carrierMessageId).join(', ')}`;

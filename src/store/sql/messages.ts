@@ -97,6 +97,16 @@ export function messagesRepo(db: SqlExecutor) {
       ])
     ).map(recipientFromRow);
 
+  const recipientsWithCarrierIds = async (carrierIds: readonly string[]): Promise<RecipientRecord[]> => {
+    const ids = [...new Set(carrierIds)];
+    if (ids.length === 0) return [];
+    const rows = await db.all<RecipientRow>(
+      `SELECT * FROM message_recipients WHERE carrier_message_id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    return rows.map(recipientFromRow);
+  };
+
   return {
     async insert(m: MessageRecord, recipients: RecipientRecord[]): Promise<void> {
       await db.run(
@@ -299,21 +309,18 @@ export function messagesRepo(db: SqlExecutor) {
     async findRecipientsByCarrierIds(
       keys: ReadonlyArray<{ carrierMessageId: string; phoneNumber?: string }>,
     ): Promise<Array<RecipientRecord | undefined>> {
-      if (keys.length === 0) return [];
-      const ids = [...new Set(keys.map((k) => k.carrierMessageId))];
-      const rows = await db.all<RecipientRow>(
-        `SELECT * FROM message_recipients WHERE carrier_message_id IN (${ids.map(() => '?').join(', ')})`,
-        ids,
-      );
-      return keys.map((k) => {
-        const r = rows.find(
+      const rows = await recipientsWithCarrierIds(keys.map((k) => k.carrierMessageId));
+      return keys.map((k) =>
+        rows.find(
           (row) =>
             row.carrier_message_id === k.carrierMessageId &&
             (k.phoneNumber === undefined || row.phone_number === k.phoneNumber),
-        );
-        return r && recipientFromRow(r);
-      });
+        ),
+      );
     },
+
+    /** Every recipient with one of these carrier ids (MM7 gives one to a whole submission). */
+    recipientsWithCarrierIds,
 
     /** Messages (without their recipients) by id, in one statement. */
     async getMessages(ids: readonly string[]): Promise<Map<string, MessageRecord>> {
