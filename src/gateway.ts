@@ -8,6 +8,7 @@ import { createConnectorDirectory } from './carriers/connector-directory.ts';
 import type { Config } from './config/config.ts';
 import { receiveMessage } from './inbound/receive-message.ts';
 import { createFileMediaStore } from './media/media-store.ts';
+import { SEND_QUEUE } from './messages/create-group-mms.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
 import { parseE164 } from './numbers/e164.ts';
@@ -59,7 +60,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const workers: WorkerPool | null = config.roles.includes('worker')
     ? startPipeline(config, store, logger)
     : null;
-  const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
+  const unsubscribe = workers ? await store.subscribeToWork((queue) => workers.wake(queue)) : null;
 
   let closed = false;
   let app: FastifyInstance | null = null;
@@ -98,7 +99,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           analyzeText,
           rates,
           queueLifetimeMs: config.queueLifetimeSeconds * 1000,
-          onQueued: () => workers?.wake(),
+          onQueued: () => workers?.wake(SEND_QUEUE),
         },
       },
       { bodyLimitBytes: config.bodyLimitBytes, logger, timeouts: config.http },

@@ -108,7 +108,7 @@ export function startPipeline(config: Config, store: Store, logger: Logger): Wor
   const workers = pool;
   return {
     workerId: workers.workerId,
-    wake: () => workers.wake(),
+    wake: (queue) => workers.wake(queue),
     async stop() {
       await workers.stop();
       await connectors.close();

@@ -35,8 +35,11 @@ export interface WorkerPoolOptions {
 
 export interface WorkerPool {
   readonly workerId: string;
-  /** Tells an idle pool there may be work now (after a local enqueue, or a NOTIFY from another node). */
-  wake(): void;
+  /**
+   * Tells an idle pool there may be work now (after a local enqueue, or a NOTIFY from another node),
+   * in `queue` when known, else in any queue.
+   */
+  wake(queue?: string): void;
   stop(): Promise<void>;
 }
 
@@ -87,9 +90,11 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     wakePending = true;
     wakeUp?.();
   };
-  /** There may be new work in the database. */
-  const wake = () => {
-    for (const q of queues) maybeWork.add(q);
+  /** There may be new work in the database (in `queue`, when known): only those queues are claimed. */
+  const wake = (queue?: string) => {
+    if (queue !== undefined && handlers.has(queue)) maybeWork.add(queue);
+    else if (queue === undefined) for (const q of queues) maybeWork.add(q);
+    else return;
     nextDueAt = null;
     kick();
   };
