@@ -129,6 +129,11 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       ready.push(...jobs);
       kick();
     },
+    // Our own batch queued them (the local queue was full, or they are due later): claim their
+    // queues, or look again when they fall due.
+    onQueued: (jobs) => {
+      for (const queue of new Set(jobs.map((j) => j.queue))) wake(queue);
+    },
   });
 
   /**
