@@ -136,22 +136,10 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     },
   });
 
-  /**
-   * The running jobs that hold a slot. A job whose handler has finished and waits for its batch to
-   * commit gives its slot to the next job (so a slot is not idle through every commit, and batches
-   * grow with the load), up to as many waiting as the queue has slots.
-   */
-  const inSlots = (queue: string): Running[] => {
-    const mine = [...running.values()].filter((r) => r.job.queue === queue);
-    const working = mine.filter((r) => !r.finishing);
-    const finishing = mine.length - working.length;
-    return finishing > capacity(queue) ? mine : working;
-  };
-
   const held = (queue: string) => {
     const byKey = new Map<string, number>();
     let total = 0;
-    for (const j of [...inSlots(queue).map((r) => r.job), ...ready]) {
+    for (const j of [...[...running.values()].map((r) => r.job), ...ready]) {
       if (j.queue !== queue) continue;
       total++;
       if (j.fair_key !== null) byKey.set(j.fair_key, (byKey.get(j.fair_key) ?? 0) + 1);
@@ -162,7 +150,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const runningIn = (queue: string) => {
     const byKey = new Map<string, number>();
     let total = 0;
-    for (const r of inSlots(queue)) {
+    for (const r of running.values()) {
+      if (r.job.queue !== queue) continue;
       total++;
       if (r.job.fair_key !== null) byKey.set(r.job.fair_key, (byKey.get(r.job.fair_key) ?? 0) + 1);
     }
@@ -199,7 +188,6 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       complete: async (effects) => {
         live();
         r.finishing = true;
-        kick();
         await completer.complete(job, effects);
       },
       holdLease: async (tx) => {
@@ -211,7 +199,6 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       retryAt: async (runAt, error, effects) => {
         live();
         r.finishing = true;
-        kick();
         await store.transaction(async (tx) => {
           await effects?.(tx);
           await tx.jobs.retry(job, workerId, runAt, error, { kind: 'retry' });
@@ -221,7 +208,6 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       fail: async (error, effects) => {
         live();
         r.finishing = true;
-        kick();
         await store.transaction(async (tx) => {
           await effects?.(tx);
           await tx.jobs.fail(job, workerId, error);
