@@ -11,7 +11,7 @@ import { makeTempDir, type SpawnedGateway, spawnGateway } from '../test/support/
 import { type PostgresServer, startPostgresServer } from '../test/support/postgres-server.ts';
 import { startWebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { envNumber } from './env.ts';
-import { procCpuSeconds } from './proc-cpu.ts';
+import { procCpuSeconds, procReapedChildrenCpuSeconds } from './proc-cpu.ts';
 import { machineBasics, writeResults } from './results-file.ts';
 import type { Bench } from './run.ts';
 
@@ -44,7 +44,9 @@ function machineBusySeconds(): number {
 function postgresCpuSeconds(): number {
   const postmaster = postgresPid;
   if (postmaster === null) return 0;
-  let sum = procCpuSeconds(postmaster);
+  // Backends that ended (idle pool connections are closed after a while) count through the
+  // postmaster's reaped-children time; without it the reading could even come out negative.
+  let sum = procCpuSeconds(postmaster) + procReapedChildrenCpuSeconds(postmaster);
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {

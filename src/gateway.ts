@@ -13,7 +13,7 @@ import type { Config } from './config/config.ts';
 import { type ReceivedMessage, receiveMessage } from './inbound/receive-message.ts';
 import { fetchMessageMedia } from './media/fetch-message-media.ts';
 import { createFileMediaStore, type MediaStore } from './media/media-store.ts';
-import type { SendDeps } from './messages/create-group-mms.ts';
+import { SEND_QUEUE, type SendDeps } from './messages/create-group-mms.ts';
 import { analyzeText } from './messages/encoding.ts';
 import { loadRateTable, type RateTable } from './messages/pricing.ts';
 import { createQueueCap } from './messages/queue-cap.ts';
@@ -71,7 +71,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     analyzeText,
     rates,
     queueLifetimeMs: config.queueLifetimeSeconds * 1000,
-    onQueued: () => workers?.wake(),
+    onQueued: () => workers?.wake(SEND_QUEUE),
   };
 
   const media = createFileMediaStore(path.join(config.dataDir, 'media'));
@@ -105,7 +105,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const workers: WorkerPool | null = config.roles.includes('worker')
     ? startPipeline(config, store, logger, { receive, chaos })
     : null;
-  const unsubscribe = workers ? await store.subscribeToWork(() => workers.wake()) : null;
+  const unsubscribe = workers ? await store.subscribeToWork((queue) => workers.wake(queue)) : null;
 
   let closed = false;
   let app: FastifyInstance | null = null;

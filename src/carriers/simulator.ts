@@ -28,9 +28,10 @@
  * replyDelayMs (default 2000) sends a reply-all (to the sender, cc the group's other recipients), 0108
  * sends STOP, 0109 a picture; each goes through the inbound intake as a real inbound message would.
  *
- * A real carrier's pending reports survive our crash, so nothing waits in memory here: each accepted
- * recipient is recorded and its report (and its handset's reply) scheduled through a durable
- * SimulatorLedger.
+ * A real carrier's book survives our crash, so nothing waits in memory here: each submission is
+ * recorded (one write) in a durable SimulatorLedger before the answer, with the handsets' replies it
+ * will send; its reports come with the answer (`SubmitResult.reports`), which the gateway records
+ * durably in the transaction that records the answer.
  */
 import { uuidV7 } from '../ids/uuid-v7.ts';
 import { type ScriptedReplyKind, scriptFor } from './simulator-scripts.ts';
@@ -39,6 +40,7 @@ import type {
   CarrierSubmission,
   DeliveryReport,
   RecipientSubmitOutcome,
+  ScheduledReport,
   SubmitResult,
 } from './types.ts';
 
@@ -54,23 +56,22 @@ export interface ScheduledReply {
   at: Date;
 }
 
+export interface SubmitEntry {
+  idempotencyKey: string;
+  recipientId: string;
+  phoneNumber: string;
+  carrierMessageId: string;
+}
+
 export interface SimulatorLedger {
   /**
-   * Records one submit call for this recipient; returns the carrier id to use (the same one for a
-   * repeated idempotencyKey+recipientId) and how many submits of this recipient have been seen
-   * including this one.
+   * Records one submit call for these recipients (one write for the whole submission); returns, in
+   * order, the carrier id to use for each (the same one for a repeated idempotencyKey+recipientId)
+   * and how many submits of that recipient have been seen including this one.
    */
-  recordSubmit(entry: {
-    idempotencyKey: string;
-    recipientId: string;
-    phoneNumber: string;
-    carrierMessageId: string;
-  }): Promise<{ carrierMessageId: string; timesSeen: number }>;
-  /**
-   * Durably schedules a delivery report to be handed to the gateway at `at`, once per carrier id,
-   * and with it (in the same transaction) the handset's reply when its script has one.
-   */
-  scheduleReport(report: DeliveryReport, at: Date, reply?: ScheduledReply): Promise<void>;
+  recordSubmits(entries: SubmitEntry[]): Promise<Array<{ carrierMessageId: string; timesSeen: number }>>;
+  /** Durably schedules the scripted handsets' replies (one per carrier id while pending). */
+  scheduleReplies(replies: ScheduledReply[]): Promise<void>;
 }
 
 export interface SimulatorOptions {
@@ -112,77 +113,78 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
         return { ok: false, retryable: true, error: { ...down.script.submitError } };
       }
 
+      const taken = scripts.filter((r) => r.script.submit !== 'refuse');
+      const recorded = await ledger.recordSubmits(
+        taken.map(({ recipientId, phoneNumber }) => ({
+          idempotencyKey: submission.idempotencyKey,
+          recipientId,
+          phoneNumber,
+          carrierMessageId: uuidV7(),
+        })),
+      );
+      const carrierIds = new Map(taken.map((r, i) => [r.recipientId, recorded[i]!.carrierMessageId]));
       const outcomes: RecipientSubmitOutcome[] = [];
-      // Sequential: the ledger may be a single database connection.
+      // The reports come with the answer, on every accepted submit and not only the first: the
+      // gateway records them with the answer, so an answer it never recorded (it died first) is
+      // retried, and the repeat must produce them again. The gateway keeps one per carrier id.
+      const reports: ScheduledReport[] = [];
+      const replies: ScheduledReply[] = [];
       for (const { recipientId, phoneNumber, script } of scripts) {
         if (script.submit === 'refuse') {
           outcomes.push({ recipientId, accepted: false, error: { ...script.submitError } });
           continue;
         }
-        const proposed = uuidV7();
-        const { carrierMessageId } = await ledger.recordSubmit({
-          idempotencyKey: submission.idempotencyKey,
-          recipientId,
-          phoneNumber,
-          carrierMessageId: proposed,
-        });
-        // Scheduled on every accepted submit, not only the first: if the gateway died between the
-        // first submit and scheduling, a repeat must still produce the report. The ledger keeps one
-        // report per carrier id.
+        const carrierMessageId = carrierIds.get(recipientId)!;
         const at = new Date(now().getTime() + delays[script.report.delay]);
         const report: DeliveryReport = { carrierMessageId, status: script.report.status, occurredAt: at };
         if (script.report.error) report.error = { ...script.report.error };
-        const reply: ScheduledReply | undefined = script.reply && {
-          kind: script.reply,
-          from: phoneNumber,
-          messageId: submission.messageId,
-          carrierMessageId,
-          at: new Date(at.getTime() + (script.reply === 'group' ? replyDelayMs : 0)),
-        };
-        await ledger.scheduleReport(report, at, reply);
+        reports.push({ report, at });
+        if (script.reply) {
+          replies.push({
+            kind: script.reply,
+            from: phoneNumber,
+            messageId: submission.messageId,
+            carrierMessageId,
+            at: new Date(at.getTime() + (script.reply === 'group' ? replyDelayMs : 0)),
+          });
+        }
         outcomes.push({ recipientId, accepted: true, carrierMessageId });
       }
-      return { ok: true, recipients: outcomes };
+      if (replies.length > 0) await ledger.scheduleReplies(replies);
+      return { ok: true, recipients: outcomes, reports };
     },
   };
 }
 
 export interface MemorySimulatorLedger extends SimulatorLedger {
-  /** Every recordSubmit call, with what it answered. */
-  readonly submissions: Array<{
-    idempotencyKey: string;
-    recipientId: string;
-    phoneNumber: string;
-    carrierMessageId: string;
-    timesSeen: number;
-  }>;
-  readonly reports: Array<{ report: DeliveryReport; at: Date }>;
+  /** Every recorded submit of a recipient, with what it answered. */
+  readonly submissions: Array<SubmitEntry & { timesSeen: number }>;
   readonly replies: ScheduledReply[];
 }
 
-/** A non-durable ledger: for unit tests, or anyone who accepts losing pending reports on restart. */
+/** A non-durable ledger: for unit tests, or anyone who accepts losing its book on restart. */
 export function createMemorySimulatorLedger(): MemorySimulatorLedger {
   const byKey = new Map<string, { carrierMessageId: string; timesSeen: number }>();
   const submissions: MemorySimulatorLedger['submissions'] = [];
-  const reports: MemorySimulatorLedger['reports'] = [];
   const replies: ScheduledReply[] = [];
   return {
     submissions,
-    reports,
     replies,
-    async recordSubmit(entry) {
-      const key = JSON.stringify([entry.idempotencyKey, entry.recipientId]);
-      const seen = byKey.get(key);
-      const carrierMessageId = seen?.carrierMessageId ?? entry.carrierMessageId;
-      const timesSeen = (seen?.timesSeen ?? 0) + 1;
-      byKey.set(key, { carrierMessageId, timesSeen });
-      submissions.push({ ...entry, carrierMessageId, timesSeen });
-      return { carrierMessageId, timesSeen };
+    async scheduleReplies(list) {
+      for (const reply of list) {
+        if (!replies.some((r) => r.carrierMessageId === reply.carrierMessageId)) replies.push(reply);
+      }
     },
-    async scheduleReport(report, at, reply) {
-      if (reports.some((r) => r.report.carrierMessageId === report.carrierMessageId)) return;
-      reports.push({ report, at });
-      if (reply) replies.push(reply);
+    async recordSubmits(entries) {
+      return entries.map((entry) => {
+        const key = JSON.stringify([entry.idempotencyKey, entry.recipientId]);
+        const seen = byKey.get(key);
+        const carrierMessageId = seen?.carrierMessageId ?? entry.carrierMessageId;
+        const timesSeen = (seen?.timesSeen ?? 0) + 1;
+        byKey.set(key, { carrierMessageId, timesSeen });
+        submissions.push({ ...entry, carrierMessageId, timesSeen });
+        return { carrierMessageId, timesSeen };
+      });
     },
   };
 }

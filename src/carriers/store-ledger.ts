@@ -1,33 +1,31 @@
-import { recordDeliveryReport } from '../pipeline/record-delivery-report.ts';
 import type { Store } from '../store/store.ts';
 import type { SimulatorLedger } from './simulator.ts';
 import { scheduleSimulatorReply } from './simulator-replies.ts';
 
 /**
- * The simulator's durable memory, kept in the gateway's database: its book of submissions, and its
- * pending delivery reports (and scripted handsets' replies) as queue jobs, one per carrier id, so they
- * survive a crash of the gateway.
+ * The simulator's durable memory, kept in the gateway's database: its book of submissions, one
+ * write per submission, and its scripted handsets' replies as queue jobs. Its reports travel with
+ * its answer and are recorded with it.
  */
-export function createStoreLedger(store: Store, onScheduled: () => void): SimulatorLedger {
+export function createStoreLedger(store: Store, onScheduled: () => void = () => {}): SimulatorLedger {
   return {
-    recordSubmit: (e) =>
-      store.simulator.record({
-        idempotency_key: e.idempotencyKey,
-        recipient_id: e.recipientId,
-        phone_number: e.phoneNumber,
-        carrier_message_id: e.carrierMessageId,
-        created_at: new Date().toISOString(),
-      }),
-    async scheduleReport(report, at, reply) {
+    recordSubmits: (entries) => {
+      const at = new Date().toISOString();
+      return store.simulator.recordMany(
+        entries.map((e) => ({
+          idempotency_key: e.idempotencyKey,
+          recipient_id: e.recipientId,
+          phone_number: e.phoneNumber,
+          carrier_message_id: e.carrierMessageId,
+          created_at: at,
+        })),
+      );
+    },
+    async scheduleReplies(replies) {
       const now = Date.now();
-      if (reply) {
-        await store.transaction(async (tx) => {
-          await recordDeliveryReport(tx, report, now, at.getTime());
-          await scheduleSimulatorReply(tx, reply, now);
-        });
-      } else {
-        await recordDeliveryReport(store, report, now, at.getTime());
-      }
+      await store.transaction(async (tx) => {
+        for (const reply of replies) await scheduleSimulatorReply(tx, reply, now);
+      });
       onScheduled();
     },
   };

@@ -49,7 +49,17 @@ export type RecipientSubmitOutcome =
   | { recipientId: string; accepted: false; error: CarrierError };
 
 export type SubmitResult =
-  | { ok: true; recipients: RecipientSubmitOutcome[] }
+  | {
+      ok: true;
+      recipients: RecipientSubmitOutcome[];
+      /**
+       * Reports the carrier already knows with its answer (the simulator scripts them at submit):
+       * the gateway records them durably with the answer, in the same transaction, as one unit of
+       * work per due time. Lost with an answer that was never recorded, like the answer itself: the
+       * retried submit gives them again.
+       */
+      reports?: ScheduledReport[];
+    }
   /** The whole submit failed. `retryable` says whether trying again later may succeed. */
   | { ok: false; retryable: boolean; error: CarrierError; retryAfterMs?: number };
 
@@ -72,6 +82,12 @@ export interface DeliveryReport {
   status: ReportedStatus;
   error?: CarrierError;
   occurredAt: Date;
+}
+
+/** A delivery report and when the carrier hands it over. */
+export interface ScheduledReport {
+  report: DeliveryReport;
+  at: Date;
 }
 
 export interface DeliveryReportSink {

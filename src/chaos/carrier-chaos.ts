@@ -10,7 +10,13 @@
  */
 import type { ConnectorBuilder } from '../carriers/connector-registry.ts';
 import { createSimulator, type SimulatorLedger, type SimulatorOptions } from '../carriers/simulator.ts';
-import type { CarrierConnector, CarrierSubmission, SubmitResult } from '../carriers/types.ts';
+import type {
+  CarrierConnector,
+  CarrierSubmission,
+  DeliveryReport,
+  ScheduledReport,
+  SubmitResult,
+} from '../carriers/types.ts';
 import { ERRORS, type ErrorCode } from '../errors/catalogue.ts';
 import type { MessageRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
@@ -79,101 +85,113 @@ function chaoticSimulator(simulator: SimulatorOptions, options: CarrierChaosOpti
         };
       }
 
-      const ledger = chaoticLedger(simulator.ledger, { ...options, message, ordinal, rules, submission });
-      return createSimulator({ ...simulator, ledger }).submit(submission);
+      // The simulator's book as it records it, to know each carrier id's recipient.
+      const byCarrierId = new Map<string, { recipientId: string; phoneNumber: string }>();
+      const ledger: SimulatorLedger = {
+        async recordSubmits(entries) {
+          const answers = await simulator.ledger.recordSubmits(entries);
+          entries.forEach((e, i) => {
+            byCarrierId.set(answers[i]!.carrierMessageId, {
+              recipientId: e.recipientId,
+              phoneNumber: e.phoneNumber,
+            });
+          });
+          return answers;
+        },
+        scheduleReplies: (replies) => simulator.ledger.scheduleReplies(replies),
+      };
+      const result = await createSimulator({ ...simulator, ledger }).submit(submission);
+      if (!result.ok || !result.reports) return result;
+      const bend = reportBender(byCarrierId, { ...options, message, ordinal, rules, submission });
+      const reports: ScheduledReport[] = [];
+      for (const { report, at } of result.reports) reports.push(...(await bend(report, at)));
+      return { ...result, reports };
     },
   };
 }
 
-/** The simulator's ledger for one submission, bending the reports it schedules. */
-function chaoticLedger(
-  inner: SimulatorLedger,
+/** For one submission: what becomes of each report the simulator gives with its answer. */
+function reportBender(
+  byCarrierId: Map<string, { recipientId: string; phoneNumber: string }>,
   context: CarrierChaosOptions & {
     message: MessageRecord;
     ordinal: number;
     rules: ChaosRuleRecord[];
     submission: CarrierSubmission;
   },
-): SimulatorLedger {
+): (report: DeliveryReport, at: Date) => Promise<ScheduledReport[]> {
   const { chaos, message, ordinal, rules, submission } = context;
-  const byCarrierId = new Map<string, { recipientId: string; phoneNumber: string }>();
   // Reordered reports count from the first one's time, so the reversal holds however long the
   // simulator took between recipients.
   let reorderBase: number | null = null;
-  return {
-    async recordSubmit(entry) {
-      const answer = await inner.recordSubmit(entry);
-      byCarrierId.set(answer.carrierMessageId, {
-        recipientId: entry.recipientId,
-        phoneNumber: entry.phoneNumber,
+  return async (report, at) => {
+    const recipient = byCarrierId.get(report.carrierMessageId);
+    const mine = recipient
+      ? rules.filter((r) => r.match.to === undefined || r.match.to === recipient.phoneNumber)
+      : [];
+    if (!recipient || mine.length === 0) return [{ report, at }];
+    const key = `${recipient.phoneNumber}|report|${ordinal}`;
+    const fired: Array<{ rule: ChaosRuleRecord; detail: Record<string, unknown> }> = [];
+    let due = at.getTime();
+    let dropped = false;
+    let duplicated = false;
+    for (const rule of mine) {
+      if (!rule.kind.startsWith('carrier.report_') || !(await chaos.fires(rule, key))) continue;
+      if (rule.kind === 'carrier.report_drop') {
+        dropped = true;
+        fired.push({ rule, detail: { deadline_ms: context.receiptDeadlineMs } });
+      } else if (rule.kind === 'carrier.report_delay') {
+        const delayMs = chaos.pick(rule, key, rule.params.min_ms ?? 0, rule.params.max_ms ?? 0);
+        due += delayMs;
+        fired.push({ rule, detail: { delay_ms: delayMs } });
+      } else if (rule.kind === 'carrier.report_reorder') {
+        // Reversed: the group's last recipient is reported first.
+        const position = submission.recipients.findIndex((r) => r.recipientId === recipient.recipientId);
+        const delayMs = (submission.recipients.length - 1 - position) * (rule.params.gap_ms ?? 50);
+        reorderBase ??= at.getTime();
+        due += reorderBase - at.getTime() + delayMs;
+        fired.push({ rule, detail: { position, delay_ms: delayMs } });
+      } else if (rule.kind === 'carrier.report_duplicate') {
+        duplicated = true;
+        fired.push({ rule, detail: {} });
+      }
+    }
+    for (const { rule, detail } of fired) {
+      await chaos.record({
+        rule,
+        organizationId: message.organization_id,
+        kind: rule.kind,
+        messageId: message.id,
+        recipientId: recipient.recipientId,
+        // When the carrier would have reported, and when it will (the report's occurred_at).
+        detail: {
+          report_status: report.status,
+          report_at: at.toISOString(),
+          due_at: new Date(dropped ? Date.now() + context.receiptDeadlineMs : due).toISOString(),
+          ...detail,
+        },
       });
-      return answer;
-    },
-    async scheduleReport(report, at) {
-      const recipient = byCarrierId.get(report.carrierMessageId);
-      const mine = recipient
-        ? rules.filter((r) => r.match.to === undefined || r.match.to === recipient.phoneNumber)
-        : [];
-      if (!recipient || mine.length === 0) return inner.scheduleReport(report, at);
-      const key = `${recipient.phoneNumber}|report|${ordinal}`;
-      const fired: Array<{ rule: ChaosRuleRecord; detail: Record<string, unknown> }> = [];
-      let due = at.getTime();
-      let dropped = false;
-      let duplicated = false;
-      for (const rule of mine) {
-        if (!rule.kind.startsWith('carrier.report_') || !(await chaos.fires(rule, key))) continue;
-        if (rule.kind === 'carrier.report_drop') {
-          dropped = true;
-          fired.push({ rule, detail: { deadline_ms: context.receiptDeadlineMs } });
-        } else if (rule.kind === 'carrier.report_delay') {
-          const delayMs = chaos.pick(rule, key, rule.params.min_ms ?? 0, rule.params.max_ms ?? 0);
-          due += delayMs;
-          fired.push({ rule, detail: { delay_ms: delayMs } });
-        } else if (rule.kind === 'carrier.report_reorder') {
-          // Reversed: the group's last recipient is reported first.
-          const position = submission.recipients.findIndex((r) => r.recipientId === recipient.recipientId);
-          const delayMs = (submission.recipients.length - 1 - position) * (rule.params.gap_ms ?? 50);
-          reorderBase ??= at.getTime();
-          due += reorderBase - at.getTime() + delayMs;
-          fired.push({ rule, detail: { position, delay_ms: delayMs } });
-        } else if (rule.kind === 'carrier.report_duplicate') {
-          duplicated = true;
-          fired.push({ rule, detail: {} });
-        }
-      }
-      for (const { rule, detail } of fired) {
-        await chaos.record({
-          rule,
-          organizationId: message.organization_id,
-          kind: rule.kind,
-          messageId: message.id,
-          recipientId: recipient.recipientId,
-          // When the carrier would have reported, and when it will (the report's occurred_at).
-          detail: {
-            report_status: report.status,
-            report_at: at.toISOString(),
-            due_at: new Date(dropped ? Date.now() + context.receiptDeadlineMs : due).toISOString(),
-            ...detail,
+    }
+    if (dropped) {
+      const deadline = new Date(Date.now() + context.receiptDeadlineMs);
+      return [
+        {
+          report: {
+            carrierMessageId: report.carrierMessageId,
+            status: 'delivery_unconfirmed',
+            occurredAt: deadline,
           },
-        });
-      }
-      if (dropped) {
-        const deadline = new Date(Date.now() + context.receiptDeadlineMs);
-        return inner.scheduleReport(
-          { carrierMessageId: report.carrierMessageId, status: 'delivery_unconfirmed', occurredAt: deadline },
-          deadline,
-        );
-      }
-      const when = new Date(due);
-      await inner.scheduleReport({ ...report, occurredAt: when }, when);
-      if (duplicated) {
-        // Naming the number makes it a second report, not the same one stored twice.
-        const again = new Date(due + DUPLICATE_GAP_MS);
-        await inner.scheduleReport(
-          { ...report, phoneNumber: recipient.phoneNumber, occurredAt: again },
-          again,
-        );
-      }
-    },
+          at: deadline,
+        },
+      ];
+    }
+    const when = new Date(due);
+    const bent: ScheduledReport[] = [{ report: { ...report, occurredAt: when }, at: when }];
+    if (duplicated) {
+      // Naming the number makes it a second report, not the same one stored twice.
+      const again = new Date(due + DUPLICATE_GAP_MS);
+      bent.push({ report: { ...report, phoneNumber: recipient.phoneNumber, occurredAt: again }, at: again });
+    }
+    return bent;
   };
 }

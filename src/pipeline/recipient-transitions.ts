@@ -2,7 +2,7 @@ import { ERRORS } from '../errors/catalogue.ts';
 import type { RecipientStatus } from '../messages/status.ts';
 import type { MessageRecord, RecipientRecord, TelnyxErrorRecord } from '../store/records.ts';
 import type { Repos } from '../store/store.ts';
-import { emitRecipientEvent } from './emit-event.ts';
+import { emitRecipientEvents } from './emit-event.ts';
 
 /** Shown on a recipient whose work the gateway gave up (the details are logged, not shown). */
 export const GAVE_UP: TelnyxErrorRecord = {
@@ -13,7 +13,8 @@ export const GAVE_UP: TelnyxErrorRecord = {
 
 /**
  * Moves recipients to a final status (from one of `from`), stamps completed_at and errors, and emits
- * `message.finalized` for each one that actually moved. Returns the number moved.
+ * `message.finalized` for each one that actually moved (one UPDATE, one event INSERT). Returns the
+ * number moved.
  */
 export async function finalizeRecipients(
   tx: Repos,
@@ -24,24 +25,21 @@ export async function finalizeRecipients(
   from: RecipientStatus[],
   now: Date,
 ): Promise<number> {
-  let moved = 0;
   const at = now.toISOString();
-  for (const r of recipients) {
-    const changed = await tx.messages.transitionRecipient(
-      r.id,
-      from,
-      { status, errors, completed_at: at },
-      at,
-    );
-    if (!changed) continue;
-    moved++;
-    await emitRecipientEvent(
-      tx,
-      message,
-      { ...r, status, errors, completed_at: at, updated_at: at },
-      'message.finalized',
-      now,
-    );
-  }
-  return moved;
+  const moved = await tx.messages.transitionRecipients(
+    recipients,
+    from,
+    { status, errors, completed_at: at },
+    at,
+  );
+  await emitRecipientEvents(
+    tx,
+    message,
+    recipients
+      .filter((r) => moved.has(r.id))
+      .map((r) => ({ ...r, status, errors, completed_at: at, updated_at: at })),
+    'message.finalized',
+    now,
+  );
+  return moved.size;
 }

@@ -1,4 +1,5 @@
-import type { DeliveryReport } from '../carriers/types.ts';
+import { createHash } from 'node:crypto';
+import type { DeliveryReport, ScheduledReport } from '../carriers/types.ts';
 import type { Repos } from '../store/store.ts';
 
 export const CARRIER_REPORT_QUEUE = 'carrier.report';
@@ -12,9 +13,24 @@ export interface StoredReport {
   occurredAt: string;
 }
 
+/** A `carrier.report` job's payload: one report (recordDeliveryReport), or several applied together. */
+export type ReportJobPayload = StoredReport | { reports: StoredReport[] };
+
+export const reportsOf = (payload: Record<string, unknown>): StoredReport[] =>
+  Array.isArray(payload.reports) ? (payload.reports as StoredReport[]) : [payload as unknown as StoredReport];
+
+const stored = (report: DeliveryReport): StoredReport => ({
+  carrierMessageId: report.carrierMessageId,
+  ...(report.phoneNumber ? { phoneNumber: report.phoneNumber } : {}),
+  status: report.status,
+  error: report.error ?? null,
+  occurredAt: report.occurredAt.toISOString(),
+});
+
 /**
- * The one durable entry for delivery reports from any connector (the simulator's ledger, an MM7
- * DeliveryReportReq, an upstream provider's callback): the report is kept as work and applied by
+ * The one durable entry for delivery reports that arrive on their own (an MM7 DeliveryReportReq, an
+ * upstream provider's callback; reports given with a submit answer go through
+ * recordScheduledReports): the report is kept as work and applied by
  * the pipeline, at `at` (default now). A report whose recipient is not known yet (it raced its
  * submit's answer) is retried against later submits. Call it inside the transaction that must
  * commit before the carrier is told "received". The same report twice is stored once.
@@ -25,13 +41,7 @@ export async function recordDeliveryReport(
   now: number,
   at: number = now,
 ): Promise<void> {
-  const payload: StoredReport = {
-    carrierMessageId: report.carrierMessageId,
-    ...(report.phoneNumber ? { phoneNumber: report.phoneNumber } : {}),
-    status: report.status,
-    error: report.error ?? null,
-    occurredAt: report.occurredAt.toISOString(),
-  };
+  const payload = stored(report);
   const who = report.phoneNumber
     ? `${report.carrierMessageId}:${report.phoneNumber}`
     : report.carrierMessageId;
@@ -43,4 +53,31 @@ export async function recordDeliveryReport(
     // A `sent` report and the final one for the same recipient are two reports, not duplicates.
     uniqueKey: report.status === 'sent' ? `report:${who}:sent` : `report:${who}`,
   });
+}
+
+/**
+ * The reports a connector gave with its submit answer, recorded in the transaction that records the
+ * answer: one job per due time, whose handler applies all of its reports in one transaction.
+ */
+export async function recordScheduledReports(
+  repos: Pick<Repos, 'jobs'>,
+  scheduled: readonly ScheduledReport[],
+  now: number,
+): Promise<void> {
+  const byDue = new Map<number, StoredReport[]>();
+  for (const { report, at } of scheduled) {
+    const due = at.getTime();
+    const group = byDue.get(due) ?? [];
+    group.push(stored(report));
+    byDue.set(due, group);
+  }
+  for (const [due, reports] of byDue) {
+    const who = reports.map((r) => `${r.carrierMessageId}:${r.phoneNumber ?? ''}:${r.status}`).join(',');
+    await repos.jobs.enqueue({
+      queue: CARRIER_REPORT_QUEUE,
+      payload: { reports },
+      delayMs: Math.max(0, due - now),
+      uniqueKey: `reports:${createHash('sha256').update(who).digest('base64url')}`,
+    });
+  }
 }

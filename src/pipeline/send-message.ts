@@ -1,14 +1,16 @@
-import type { CarrierConnector, CarrierError } from '../carriers/types.ts';
+import type { CarrierConnector, CarrierError, RecipientSubmitOutcome } from '../carriers/types.ts';
 import { ERRORS } from '../errors/catalogue.ts';
 import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { SEND_QUEUE } from '../messages/create-group-mms.ts';
+import { batchedRead } from '../queue/batched-read.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
 import type { Repos, Store } from '../store/store.ts';
-import { emitRecipientEvent } from './emit-event.ts';
+import { emitRecipientEvents } from './emit-event.ts';
 import { finalizeRecipients, GAVE_UP } from './recipient-transitions.ts';
+import { recordScheduledReports } from './record-delivery-report.ts';
 import { type RouteSubmitter, singleConnectorRoute } from './submit-along-route.ts';
 
 export interface SendMessageDeps {
@@ -55,10 +57,12 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           throw new Error('sendMessageHandler needs a route or a connector');
         }),
     );
+  // The send jobs claimed together read their messages with one query.
+  const readMessage = batchedRead((ids) => store.messages.getMany(ids));
   return {
     queue: SEND_QUEUE,
     async run(control) {
-      const found = await store.messages.get(String(control.job.payload.messageId));
+      const found = await readMessage(String(control.job.payload.messageId));
       const pending = found?.recipients.filter((r) => r.status === 'queued' || r.status === 'sending') ?? [];
       if (!found || pending.length === 0) return control.complete();
       const { message } = found;
@@ -113,9 +117,12 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       await store.transaction(async (tx) => {
         await control.holdLease(tx);
         if (media !== message.media) await tx.messages.updateMedia(message.id, media);
-        const at = new Date().toISOString();
-        for (const r of pending)
-          await tx.messages.transitionRecipient(r.id, ['queued'], { status: 'sending' }, at);
+        await tx.messages.transitionRecipients(
+          pending,
+          ['queued'],
+          { status: 'sending' },
+          new Date().toISOString(),
+        );
       });
       const sending: MessageRecord = { ...message, media };
 
@@ -146,15 +153,8 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           const runAt = Math.min(Date.now() + delay, Date.parse(message.valid_until));
           // The carrier's error shows on each waiting recipient (still `sending`) until the retry.
           return control.retryAt(runAt, `${result.error.code} ${result.error.title}`, async (tx) => {
-            const at = new Date().toISOString();
-            for (const r of pending) {
-              await tx.messages.transitionRecipient(
-                r.id,
-                ['sending'],
-                { status: 'sending', errors: toErrors(result.error) },
-                at,
-              );
-            }
+            const waiting = { status: 'sending' as const, errors: toErrors(result.error) };
+            await tx.messages.transitionRecipients(pending, ['sending'], waiting, new Date().toISOString());
           });
         }
         return control.complete(async (tx) => {
@@ -171,50 +171,14 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         });
       }
 
+      const answered = result;
       return control.complete(async (tx) => {
         if (connector) await tx.breakers.recordMessageConnector(message.id, connector);
         const now = new Date();
-        const at = now.toISOString();
-        const byId = new Map<string, RecipientRecord>(pending.map((r) => [r.id, r]));
-        for (const outcome of result.recipients) {
-          const r = byId.get(outcome.recipientId);
-          if (!r) continue;
-          if (!outcome.accepted) {
-            await finalizeRecipients(
-              tx,
-              sending,
-              [r],
-              'sending_failed',
-              toErrors(outcome.error),
-              ['sending'],
-              now,
-            );
-            continue;
-          }
-          if (outcome.awaitingSent) {
-            const queued = {
-              status: 'sending' as const,
-              errors: [],
-              carrier_message_id: outcome.carrierMessageId,
-            };
-            await tx.messages.transitionRecipient(r.id, ['sending'], queued, at);
-            continue;
-          }
-          const change = {
-            status: 'sent' as const,
-            errors: [],
-            carrier_message_id: outcome.carrierMessageId,
-            sent_at: at,
-          };
-          if (await tx.messages.transitionRecipient(r.id, ['sending'], change, at)) {
-            await emitRecipientEvent(tx, sending, { ...r, ...change, updated_at: at }, 'message.sent', now);
-          }
-        }
-        const answered = new Set(result.recipients.map((o) => o.recipientId));
-        const missing = pending.filter((r) => !answered.has(r.id));
-        if (missing.length > 0) {
-          await finalizeRecipients(tx, sending, missing, 'sending_failed', [NOT_IN_ANSWER], ['sending'], now);
-        }
+        await recordAnswer(tx, sending, pending, answered.recipients, now);
+        // The reports the carrier gave with its answer: durable with it, one job per due time.
+        if (answered.reports && answered.reports.length > 0)
+          await recordScheduledReports(tx, answered.reports, Date.now());
       });
     },
     // Crashed too often: every recipient not yet submitted ends `sending_failed`, with its webhook.
@@ -233,4 +197,58 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       );
     },
   };
+}
+
+/**
+ * The carrier's answer, per recipient, with a statement per kind of outcome rather than per
+ * recipient: sent (with message.sent), accepted but awaiting its `sent` report (still `sending`, with
+ * its carrier id), refused, or left out of the answer (both final, with message.finalized).
+ */
+async function recordAnswer(
+  tx: Repos,
+  message: MessageRecord,
+  pending: RecipientRecord[],
+  outcomes: RecipientSubmitOutcome[],
+  now: Date,
+): Promise<void> {
+  const at = now.toISOString();
+  const byId = new Map<string, RecipientRecord>(pending.map((r) => [r.id, r]));
+  const sent: RecipientRecord[] = [];
+  const awaiting: RecipientRecord[] = [];
+  const carrierIds = new Map<string, string>();
+  const refused = new Map<string, { error: CarrierError; recipients: RecipientRecord[] }>();
+  for (const outcome of outcomes) {
+    const r = byId.get(outcome.recipientId);
+    if (!r) continue;
+    if (!outcome.accepted) {
+      const key = JSON.stringify(outcome.error);
+      const group = refused.get(key) ?? { error: outcome.error, recipients: [] };
+      group.recipients.push(r);
+      refused.set(key, group);
+      continue;
+    }
+    carrierIds.set(r.id, outcome.carrierMessageId);
+    (outcome.awaitingSent ? awaiting : sent).push(r);
+  }
+  for (const { error, recipients } of refused.values()) {
+    await finalizeRecipients(tx, message, recipients, 'sending_failed', toErrors(error), ['sending'], now);
+  }
+  const queued = { status: 'sending' as const, errors: [], carrierIds };
+  await tx.messages.transitionRecipients(awaiting, ['sending'], queued, at);
+  const change = { status: 'sent' as const, errors: [], sent_at: at };
+  const moved = await tx.messages.transitionRecipients(sent, ['sending'], { ...change, carrierIds }, at);
+  await emitRecipientEvents(
+    tx,
+    message,
+    sent
+      .filter((r) => moved.has(r.id))
+      .map((r) => ({ ...r, ...change, carrier_message_id: carrierIds.get(r.id)!, updated_at: at })),
+    'message.sent',
+    now,
+  );
+  const answered = new Set(outcomes.map((o) => o.recipientId));
+  const missing = pending.filter((r) => !answered.has(r.id));
+  if (missing.length > 0) {
+    await finalizeRecipients(tx, message, missing, 'sending_failed', [NOT_IN_ANSWER], ['sending'], now);
+  }
 }

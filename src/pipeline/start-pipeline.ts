@@ -62,6 +62,7 @@ export function startPipeline(
   const showInternalBodies = config.sandbox || config.showAllowlistedResponseBodies;
   const mediaStore = createFileMediaStore(path.join(config.dataDir, 'media'));
   const scale = (s: typeof WEBHOOK_RETRY_SCHEDULE) => scaleSchedule(s, config.retryScale);
+
   let pool: WorkerPool | null = null;
   const wake = () => pool?.wake();
 
@@ -151,7 +152,7 @@ export function startPipeline(
   const workers = pool;
   return {
     workerId: workers.workerId,
-    wake: () => workers.wake(),
+    wake: (queue) => workers.wake(queue),
     async stop() {
       await workers.stop();
       await connectors.close();

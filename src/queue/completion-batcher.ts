@@ -22,6 +22,8 @@ export interface CompletionBatcherOptions {
   leaseMs: number;
   /** Jobs inserted leased to this worker, after their batch committed. */
   onLeased(jobs: JobRecord[]): void;
+  /** Jobs inserted for any worker (this one too: SQLite has no NOTIFY), after their batch committed. */
+  onQueued?(jobs: readonly NewJob[]): void;
 }
 
 interface Waiting {
@@ -58,13 +60,14 @@ export function createCompletionBatcher(opts: CompletionBatcherOptions) {
       const shared = children.filter((c) => !local.includes(c));
       await tx.jobs.enqueueMany(shared);
       const mine = await tx.jobs.enqueueMany(local, { leasedTo: opts.workerId, leaseMs: opts.leaseMs });
-      return { held, mine };
+      return { held, mine, shared };
     });
     for (const w of batch) {
       if (leased.held.has(w.job.id)) w.resolve();
       else w.reject(new LeaseLostError(w.job.id));
     }
     if (leased.mine.length > 0) opts.onLeased(leased.mine);
+    if (leased.shared.length > 0) opts.onQueued?.(leased.shared);
   }
 
   async function flush(batch: Waiting[]): Promise<void> {

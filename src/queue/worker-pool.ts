@@ -35,8 +35,11 @@ export interface WorkerPoolOptions {
 
 export interface WorkerPool {
   readonly workerId: string;
-  /** Tells an idle pool there may be work now (after a local enqueue, or a NOTIFY from another node). */
-  wake(): void;
+  /**
+   * Tells an idle pool there may be work now (after a local enqueue, or a NOTIFY from another node),
+   * in `queue` when known, else in any queue.
+   */
+  wake(queue?: string): void;
   stop(): Promise<void>;
 }
 
@@ -87,9 +90,11 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     wakePending = true;
     wakeUp?.();
   };
-  /** There may be new work in the database. */
-  const wake = () => {
-    for (const q of queues) maybeWork.add(q);
+  /** There may be new work in the database (in `queue`, when known): only those queues are claimed. */
+  const wake = (queue?: string) => {
+    if (queue !== undefined && handlers.has(queue)) maybeWork.add(queue);
+    else if (queue === undefined) for (const q of queues) maybeWork.add(q);
+    else return;
     nextDueAt = null;
     kick();
   };
@@ -124,6 +129,11 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       ready.push(...jobs);
       kick();
     },
+    // Our own batch queued them (the local queue was full, or they are due later): claim their
+    // queues, or look again when they fall due.
+    onQueued: (jobs) => {
+      for (const queue of new Set(jobs.map((j) => j.queue))) wake(queue);
+    },
   });
 
   const held = (queue: string) => {
@@ -146,6 +156,25 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       if (r.job.fair_key !== null) byKey.set(r.job.fair_key, (byKey.get(r.job.fair_key) ?? 0) + 1);
     }
     return { total, byKey };
+  };
+
+  /**
+   * Slots of `queue` a claim may fill: those neither running nor promised to a local job that can
+   * start. A local job of an organization at its share waits without holding a slot, or a full local
+   * queue of one organization's jobs would stop every claim for the others.
+   */
+  const freeSlots = (queue: string) => {
+    const now = runningIn(queue);
+    let promised = 0;
+    const starting = new Map(now.byKey);
+    for (const j of ready) {
+      if (j.queue !== queue) continue;
+      const mine = j.fair_key === null ? 0 : (starting.get(j.fair_key) ?? 0);
+      if (mine >= fairCap(queue)) continue;
+      promised++;
+      if (j.fair_key !== null) starting.set(j.fair_key, mine + 1);
+    }
+    return capacity(queue) - now.total - promised;
   };
 
   function controlFor(r: Running): JobControl {
@@ -303,7 +332,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   /** Claims for one queue; true when it may have more work right now. */
   async function claimFor(queue: string): Promise<boolean> {
     const h = held(queue);
-    const free = capacity(queue) - h.total;
+    const free = freeSlots(queue);
     if (free <= 0) return false;
     const cap = fairCap(queue);
     const exclude = [...h.byKey].filter(([, n]) => n >= cap).map(([key]) => key);
@@ -325,7 +354,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       startReady();
       // One claim per queue that may have work and has a free slot, side by side (PostgreSQL runs
       // them on separate connections).
-      const open = queues.filter((q) => maybeWork.has(q) && held(q).total < capacity(q));
+      const open = queues.filter((q) => maybeWork.has(q) && freeSlots(q) > 0);
       const full = await Promise.all(
         open.map((queue) =>
           claimFor(queue).catch((err: unknown) => {

@@ -83,8 +83,11 @@ export interface Store extends Repos {
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /** Calls `onWork` when another process enqueues a job (PostgreSQL); a no-op on SQLite. */
-  subscribeToWork(onWork: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onWork` when another process enqueues a job (PostgreSQL), with its queue when known; a
+   * no-op on SQLite.
+   */
+  subscribeToWork(onWork: (queue?: string) => void): Promise<() => Promise<void>>;
 }
 
 export function createStore(driver: SqlDriver): Store {
@@ -95,6 +98,8 @@ export function createStore(driver: SqlDriver): Store {
     migrate: () => driver.migrate(),
     close: () => driver.close(),
     subscribeToWork: (onWork) =>
-      driver.listen ? driver.listen(WORK_CHANNEL, onWork) : Promise.resolve(async () => {}),
+      driver.listen
+        ? driver.listen(WORK_CHANNEL, (payload) => onWork(payload || undefined))
+        : Promise.resolve(async () => {}),
   };
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { webhookAttempts, webhookLatency } from '../metrics/metrics.ts';
 import { WEBHOOK_QUEUE } from '../pipeline/emit-event.ts';
+import { batchedRead } from '../queue/batched-read.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, WebhookAttemptRecord, WebhookEventRecord } from '../store/records.ts';
@@ -46,10 +47,12 @@ export interface DeliverWebhookDeps {
  */
 export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
   const { store } = deps;
+  // The webhook jobs started together (a completed batch's, a claim's) read their events at once.
+  const readEvent = batchedRead((ids) => store.webhooks.getEvents(ids));
   return {
     queue: WEBHOOK_QUEUE,
     async run(control) {
-      const event = await store.webhooks.getEvent(String(control.job.payload.eventId));
+      const event = await readEvent(String(control.job.payload.eventId));
       if (event?.status !== 'pending') return control.complete();
       const round = event.attempts + 1;
       const urls = event.urls.map((u) => ({ ...u }));

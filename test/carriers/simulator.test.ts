@@ -33,6 +33,9 @@ function submission(phoneNumbers: string[], overrides: Partial<CarrierSubmission
   };
 }
 
+/** The reports the simulator gave with its answer (recorded by the gateway with the answer). */
+const reportsOf = (result: SubmitResult) => (result.ok ? (result.reports ?? []) : []);
+
 function accepted(result: SubmitResult): RecipientSubmitOutcome[] {
   assert.equal(result.ok, true, JSON.stringify(result));
   return result.ok ? result.recipients : [];
@@ -56,11 +59,13 @@ describe('carrier simulator', () => {
   for (const [number, status, code, delay] of REPORTED) {
     it(`${number}: accepted, then ${status}${code ? ` ${code}` : ''} after ${delay} ms`, async () => {
       const { ledger, simulator } = setup();
-      const [outcome] = accepted(await simulator.submit(submission([number])));
+      const result = await simulator.submit(submission([number]));
+      const [outcome] = accepted(result);
       assert.ok(outcome?.accepted);
       assert.match(outcome.carrierMessageId, UUID);
-      assert.equal(ledger.reports.length, 1);
-      const [{ report, at }] = ledger.reports as [(typeof ledger.reports)[number]];
+      const reports = reportsOf(result);
+      assert.equal(reports.length, 1);
+      const [{ report, at }] = reports as [(typeof reports)[number]];
       assert.equal(report.carrierMessageId, outcome.carrierMessageId);
       assert.equal(report.status, status);
       assert.equal(report.error?.code, code);
@@ -77,9 +82,9 @@ describe('carrier simulator', () => {
   }
 
   it('carries the Telnyx title and detail on errors', async () => {
-    const { ledger, simulator } = setup();
-    await simulator.submit(submission(['+13125550101']));
-    assert.deepEqual(ledger.reports[0]?.report.error, {
+    const { simulator } = setup();
+    const result = await simulator.submit(submission(['+13125550101']));
+    assert.deepEqual(reportsOf(result)[0]?.report.error, {
       code: '40008',
       title: 'Undeliverable',
       detail: 'The recipient carrier did not accept the message.',
@@ -88,7 +93,8 @@ describe('carrier simulator', () => {
 
   it('+1NPA5550102: refuses that recipient at submit with 40001 and schedules nothing', async () => {
     const { ledger, simulator } = setup();
-    const [outcome] = accepted(await simulator.submit(submission(['+13125550102'])));
+    const result = await simulator.submit(submission(['+13125550102']));
+    const [outcome] = accepted(result);
     assert.deepEqual(outcome, {
       recipientId: 'r0',
       accepted: false,
@@ -99,11 +105,11 @@ describe('carrier simulator', () => {
       },
     });
     assert.equal(ledger.submissions.length, 0);
-    assert.equal(ledger.reports.length, 0);
+    assert.equal(reportsOf(result).length, 0);
   });
 
   it('handles a mixed group of 8 recipients, one outcome each, in order', async () => {
-    const { ledger, simulator } = setup();
+    const { simulator } = setup();
     const numbers = [
       '+13125550100',
       '+13125550101',
@@ -114,7 +120,8 @@ describe('carrier simulator', () => {
       '+13125550150',
       '+447400123456',
     ];
-    const outcomes = accepted(await simulator.submit(submission(numbers)));
+    const result = await simulator.submit(submission(numbers));
+    const outcomes = accepted(result);
     assert.deepEqual(
       outcomes.map((o) => [o.recipientId, o.accepted]),
       numbers.map((_, i) => [`r${i}`, i !== 2]),
@@ -122,7 +129,7 @@ describe('carrier simulator', () => {
     const ids = outcomes.flatMap((o) => (o.accepted ? [o.carrierMessageId] : []));
     assert.equal(new Set(ids).size, 7);
     assert.deepEqual(
-      ledger.reports.map(({ report }) => [report.status, report.error?.code ?? null]),
+      reportsOf(result).map(({ report }) => [report.status, report.error?.code ?? null]),
       [
         ['delivered', null],
         ['delivery_failed', '40008'],
@@ -134,7 +141,7 @@ describe('carrier simulator', () => {
       ],
     );
     assert.deepEqual(
-      ledger.reports.map(({ report }) => report.carrierMessageId),
+      reportsOf(result).map(({ report }) => report.carrierMessageId),
       ids,
     );
   });
@@ -154,12 +161,11 @@ describe('carrier simulator', () => {
         },
       });
       assert.equal(ledger.submissions.length, 0);
-      assert.equal(ledger.reports.length, 0);
     }
-    const outcomes = accepted(await simulator.submit(submission(numbers, { attempt: 3 })));
-    assert.ok(outcomes.every((o) => o.accepted));
+    const result = await simulator.submit(submission(numbers, { attempt: 3 }));
+    assert.ok(accepted(result).every((o) => o.accepted));
     assert.deepEqual(
-      ledger.reports.map(({ report }) => report.status),
+      reportsOf(result).map(({ report }) => report.status),
       ['delivered', 'delivered'],
     );
   });
@@ -172,13 +178,16 @@ describe('carrier simulator', () => {
     assert.equal((await stubborn.submit(submission(['+13125550106'], { attempt: 5 }))).ok, true);
   });
 
-  it('deduplicates a repeated submit: same carrier ids, one report each', async () => {
+  it('deduplicates a repeated submit: same carrier ids, the same reports again', async () => {
     const { ledger, simulator } = setup();
     const numbers = ['+13125550100', '+13125550101', '+13125550102'];
-    const first = accepted(await simulator.submit(submission(numbers)));
-    const again = accepted(await simulator.submit(submission(numbers, { attempt: 2 })));
-    assert.deepEqual(again, first);
-    assert.equal(ledger.reports.length, 2);
+    const firstResult = await simulator.submit(submission(numbers));
+    const againResult = await simulator.submit(submission(numbers, { attempt: 2 }));
+    assert.deepEqual(accepted(againResult), accepted(firstResult));
+    // An answer the gateway never recorded (it died first) is retried: the repeat gives its reports
+    // again, and the gateway keeps one job per set of reports.
+    assert.deepEqual(reportsOf(againResult), reportsOf(firstResult));
+    assert.equal(reportsOf(againResult).length, 2);
     assert.deepEqual(
       ledger.submissions.map((s) => s.timesSeen),
       [1, 1, 2, 2],
@@ -187,11 +196,13 @@ describe('carrier simulator', () => {
 
   it('treats another idempotency key as a new submission', async () => {
     const { ledger, simulator } = setup();
-    const [a] = accepted(await simulator.submit(submission(['+13125550100'])));
-    const [b] = accepted(await simulator.submit(submission(['+13125550100'], { idempotencyKey: 'key-2' })));
+    const first = await simulator.submit(submission(['+13125550100']));
+    const second = await simulator.submit(submission(['+13125550100'], { idempotencyKey: 'key-2' }));
+    const [a] = accepted(first);
+    const [b] = accepted(second);
     assert.ok(a?.accepted && b?.accepted);
     assert.notEqual(a.carrierMessageId, b.carrierMessageId);
-    assert.equal(ledger.reports.length, 2);
+    assert.equal(reportsOf(first).length + reportsOf(second).length, 2);
     assert.deepEqual(
       ledger.submissions.map((s) => s.timesSeen),
       [1, 1],
@@ -201,8 +212,8 @@ describe('carrier simulator', () => {
   it('uses the wall clock by default, with reports due immediately', async () => {
     const ledger = createMemorySimulatorLedger();
     const before = Date.now();
-    await createSimulator({ ledger }).submit(submission(['+13125550100', '+13125550105']));
-    const [normal, slow] = ledger.reports.map(({ at }) => at.getTime() - before);
+    const result = await createSimulator({ ledger }).submit(submission(['+13125550100', '+13125550105']));
+    const [normal, slow] = reportsOf(result).map(({ at }) => at.getTime() - before);
     assert.ok(normal !== undefined && normal >= 0 && normal < 1000);
     assert.ok(slow !== undefined && slow >= 5000 && slow < 6000);
   });
@@ -212,7 +223,8 @@ describe('scripted replies', () => {
   it('0107 replies to the group after replyDelayMs, 0108 STOP and 0109 media when the report is due; others do not', async () => {
     const { ledger, simulator } = setup({ replyDelayMs: 2500 });
     const numbers = ['+13125550107', '+12125550108', '+14155550109', '+13125550100', '+13125550101'];
-    const outcomes = accepted(await simulator.submit(submission(numbers)));
+    const result = await simulator.submit(submission(numbers));
+    const outcomes = accepted(result);
     const carrierIdOf = (n: string) =>
       outcomes.find((o) => o.recipientId === `r${numbers.indexOf(n)}` && o.accepted);
     assert.deepEqual(
@@ -229,7 +241,7 @@ describe('scripted replies', () => {
     // Each is delivered first.
     for (const n of numbers.slice(0, 3)) {
       const o = carrierIdOf(n);
-      const report = ledger.reports.find(
+      const report = reportsOf(result).find(
         (r) => o?.accepted && r.report.carrierMessageId === o.carrierMessageId,
       );
       assert.equal(report?.report.status, 'delivered', n);

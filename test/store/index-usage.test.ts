@@ -201,6 +201,20 @@ async function exercise(store: Store): Promise<void> {
   );
   await store.messages.findRecipientByCarrierId('car_1');
   await store.messages.findRecipientByCarrierId('car_1', '+15550002000');
+  // The pipeline's batched statements: a message's recipients at once, many jobs' rows at once.
+  await store.messages.transitionRecipients(
+    [{ id: 'rcp_1' }],
+    ['sent'],
+    { status: 'sent', errors: [], carrierIds: new Map([['rcp_1', 'car_1']]) },
+    iso(3),
+  );
+  await store.messages.findRecipientsByCarrierIds([
+    { carrierMessageId: 'car_1' },
+    { carrierMessageId: 'car_2' },
+  ]);
+  await store.messages.recipientsWithCarrierIds(['car_1', 'car_2']);
+  await store.messages.getMessages(['msg_1', 'msg_2']);
+  await store.messages.getMany(['msg_1', 'msg_2']);
   // GET /v2/messages and the dashboard pass any of these, and page on with a cursor (page[after]).
   for (const { after, ...filter } of combinations({
     direction: 'outbound' as const,
@@ -219,6 +233,11 @@ async function exercise(store: Store): Promise<void> {
 
   await store.webhooks.insertEvent(webhookEvent(org, 'msg_1', 'whe_1', 0));
   await store.webhooks.getEvent('whe_1');
+  await store.webhooks.insertEvents([
+    webhookEvent(org, 'msg_1', 'whe_2', 1),
+    webhookEvent(org, 'msg_1', 'whe_3', 2),
+  ]);
+  await store.webhooks.getEvents(['whe_1', 'whe_2']);
   await store.webhooks.getEventForOrganization(org, 'whe_1');
   await store.webhooks.updateEvent('whe_1', {
     urls: [],
@@ -254,6 +273,10 @@ async function exercise(store: Store): Promise<void> {
 
   const entry = { idempotency_key: 'k', recipient_id: 'rcp_1', phone_number: '+15550002000' };
   await store.simulator.record({ ...entry, carrier_message_id: 'car_1', created_at: iso(5) });
+  await store.simulator.recordMany([
+    { ...entry, carrier_message_id: 'car_1', created_at: iso(5) },
+    { ...entry, recipient_id: 'rcp_2', carrier_message_id: 'car_2', created_at: iso(5) },
+  ]);
   await store.simulator.list();
   const signingKey = { organization_id: org, private_key_pem: 'x', public_key: 'y', created_at: iso(0) };
   await store.organizationSigningKeys.organizationsWithoutKey();

@@ -1,13 +1,16 @@
 import pg from 'pg';
 
 export interface Listener {
-  /** Calls `onNotify` on every NOTIFY on `channel`; resolves once LISTEN is in effect. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` with the payload of every NOTIFY on `channel` ('' after a reconnect: anything
+   * may have been missed); resolves once LISTEN is in effect.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 interface Channel {
-  subscribers: Set<() => void>;
+  subscribers: Set<(payload: string) => void>;
   ready: Promise<void>;
 }
 
@@ -30,8 +33,9 @@ export function createListener(config: pg.ClientConfig): Listener {
   const listenSql = (channel: string) => `LISTEN ${pg.escapeIdentifier(channel)}`;
 
   // Deferred so a subscriber that throws cannot break the connection's message handling.
-  const wake = (channel: string) => {
-    for (const subscriber of channels.get(channel)?.subscribers ?? []) queueMicrotask(subscriber);
+  const wake = (channel: string, payload = '') => {
+    for (const subscriber of channels.get(channel)?.subscribers ?? [])
+      queueMicrotask(() => subscriber(payload));
   };
 
   const lost = (c: pg.Client) => {
@@ -43,7 +47,7 @@ export function createListener(config: pg.ClientConfig): Listener {
 
   const open = async (): Promise<pg.Client> => {
     const c = new pg.Client(config);
-    c.on('notification', (msg) => wake(msg.channel));
+    c.on('notification', (msg) => wake(msg.channel, msg.payload ?? ''));
     c.on('error', () => lost(c));
     c.on('end', () => lost(c));
     try {
@@ -86,7 +90,7 @@ export function createListener(config: pg.ClientConfig): Listener {
   return {
     async listen(channel, onNotify) {
       if (closed) throw new Error('listener closed');
-      const subscriber = () => onNotify();
+      const subscriber = (payload: string) => onNotify(payload);
       let entry = channels.get(channel);
       if (!entry) {
         const ready = connect().then((c) => c.query(listenSql(channel)).then(() => undefined));

@@ -8,7 +8,7 @@ import { withTransaction } from './transaction.ts';
 
 export interface PostgresDriver extends SqlDriver {
   /** Subscribes to NOTIFYs on `channel`; resolves to the unsubscribe function once listening. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string): Promise<void>;
 }
 

@@ -14,6 +14,6 @@ export interface SqlDriver extends SqlExecutor {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /** PostgreSQL only: calls `onNotify` on every NOTIFY on `channel`; resolves to an unsubscribe. */
-  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** PostgreSQL only: calls `onNotify` on every NOTIFY on `channel`, with its payload; resolves to an unsubscribe. */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
 }

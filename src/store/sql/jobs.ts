@@ -27,7 +27,7 @@ export class LeaseLostError extends Error {
   }
 }
 
-/** NOTIFY channel that tells idle workers on every node that a job was enqueued. */
+/** NOTIFY channel that tells idle workers on every node that a job was enqueued; the payload is its queue. */
 export const WORK_CHANNEL = 'mms_gateway_jobs';
 
 /** Which retry policy a rescheduled run counts against; `wait` counts against none (its turn comes later). */
@@ -78,7 +78,7 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
   // and only for work due now: workers find later work through their timers.
   const enqueueSql = pg
     ? `WITH queued AS (${insertJob} RETURNING id)
-       SELECT pg_notify('${WORK_CHANNEL}', '') FROM queued WHERE CAST(? AS BIGINT) <= 0`
+       SELECT pg_notify('${WORK_CHANNEL}', CAST(? AS TEXT)) FROM queued WHERE CAST(? AS BIGINT) <= 0`
     : insertJob;
 
   // Many jobs in one statement; PostgreSQL sends one NOTIFY for the batch (and none when every job
@@ -95,7 +95,8 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
          FROM input i CROSS JOIN clock c
          ON CONFLICT (unique_key) DO NOTHING RETURNING *
        ), wake AS (
-         SELECT pg_notify('${WORK_CHANNEL}', '') AS n WHERE EXISTS (SELECT 1 FROM ins WHERE locked_by IS NULL)
+         SELECT count(pg_notify('${WORK_CHANNEL}', q)) AS n
+         FROM (SELECT DISTINCT queue AS q FROM ins WHERE locked_by IS NULL) queued
        )
        SELECT ins.* FROM ins LEFT JOIN wake ON true`
     : `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key, fair_key, locked_by, locked_until)
@@ -143,7 +144,7 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
         job.uniqueKey ?? null,
         job.fairKey ?? null,
       ];
-      await db.run(enqueueSql, pg ? [...params, delay] : params);
+      await db.run(enqueueSql, pg ? [...params, job.queue, delay] : params);
     },
 
     /**

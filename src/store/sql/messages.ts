@@ -97,6 +97,16 @@ export function messagesRepo(db: SqlExecutor) {
       ])
     ).map(recipientFromRow);
 
+  const recipientsWithCarrierIds = async (carrierIds: readonly string[]): Promise<RecipientRecord[]> => {
+    const ids = [...new Set(carrierIds)];
+    if (ids.length === 0) return [];
+    const rows = await db.all<RecipientRow>(
+      `SELECT * FROM message_recipients WHERE carrier_message_id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    return rows.map(recipientFromRow);
+  };
+
   return {
     async insert(m: MessageRecord, recipients: RecipientRecord[]): Promise<void> {
       await db.run(
@@ -242,6 +252,20 @@ export function messagesRepo(db: SqlExecutor) {
       return rows.map((r) => ({ message: messageFromRow(r), recipients: recipients.get(r.id) ?? [] }));
     },
 
+    /** Many messages with their recipients: two statements, however many. */
+    async getMany(ids: readonly string[]): Promise<Map<string, MessageWithRecipients>> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await db.all<MessageRow>(
+        `SELECT * FROM messages WHERE id IN (${unique.map(() => '?').join(', ')})`,
+        unique,
+      );
+      const recipients = await loadRecipientsOf(rows.map((r) => r.id));
+      return new Map(
+        rows.map((r) => [r.id, { message: messageFromRow(r), recipients: recipients.get(r.id) ?? [] }]),
+      );
+    },
+
     async get(id: string): Promise<MessageWithRecipients | undefined> {
       const row = await db.get<MessageRow>('SELECT * FROM messages WHERE id = ?', [id]);
       if (!row) return undefined;
@@ -278,6 +302,37 @@ export function messagesRepo(db: SqlExecutor) {
       return r && recipientFromRow(r);
     },
 
+    /**
+     * Many reports' recipients in one statement, in the order of `keys` (undefined where none
+     * matches). With a phone number, for carriers that give one id to a whole submission (MM7).
+     */
+    async findRecipientsByCarrierIds(
+      keys: ReadonlyArray<{ carrierMessageId: string; phoneNumber?: string }>,
+    ): Promise<Array<RecipientRecord | undefined>> {
+      const rows = await recipientsWithCarrierIds(keys.map((k) => k.carrierMessageId));
+      return keys.map((k) =>
+        rows.find(
+          (row) =>
+            row.carrier_message_id === k.carrierMessageId &&
+            (k.phoneNumber === undefined || row.phone_number === k.phoneNumber),
+        ),
+      );
+    },
+
+    /** Every recipient with one of these carrier ids (MM7 gives one to a whole submission). */
+    recipientsWithCarrierIds,
+
+    /** Messages (without their recipients) by id, in one statement. */
+    async getMessages(ids: readonly string[]): Promise<Map<string, MessageRecord>> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await db.all<MessageRow>(
+        `SELECT * FROM messages WHERE id IN (${unique.map(() => '?').join(', ')})`,
+        unique,
+      );
+      return new Map(rows.map((r) => [r.id, messageFromRow(r)]));
+    },
+
     async updateMedia(messageId: string, media: MediaItem[]): Promise<void> {
       await db.run('UPDATE messages SET media = ? WHERE id = ?', [JSON.stringify(media), messageId]);
     },
@@ -296,6 +351,52 @@ export function messagesRepo(db: SqlExecutor) {
         [cursor.updatedAt, cursor.updatedAt, cursor.id, limit],
       );
       return rows.map((r) => ({ ...r, errors: parseJson<TelnyxErrorRecord[]>(r.errors, []) }));
+    },
+    /**
+     * Moves many recipients to a new status in one statement, each only from one of `fromStatuses`
+     * (`carrierIds`: each recipient's own carrier id). Returns the ids that moved.
+     */
+    async transitionRecipients(
+      targets: ReadonlyArray<{ id: string }>,
+      fromStatuses: ReadonlyArray<RecipientRecord['status']>,
+      change: RecipientChange & { carrierIds?: ReadonlyMap<string, string> },
+      now: string,
+    ): Promise<Set<string>> {
+      if (fromStatuses.length === 0 || targets.length === 0) return new Set();
+      const sets = ['status = ?', 'updated_at = ?'];
+      const params: unknown[] = [change.status, now];
+      if (change.carrierIds && change.carrierIds.size > 0) {
+        const own = [...change.carrierIds];
+        sets.push(
+          `carrier_message_id = CASE id ${own.map(() => 'WHEN ? THEN ?').join(' ')} ELSE carrier_message_id END`,
+        );
+        for (const [id, carrierId] of own) params.push(id, carrierId);
+      } else if (change.carrier_message_id !== undefined) {
+        sets.push('carrier_message_id = ?');
+        params.push(change.carrier_message_id);
+      }
+      if (change.errors !== undefined) {
+        sets.push('errors = ?');
+        params.push(JSON.stringify(change.errors));
+      }
+      if (change.sent_at !== undefined) {
+        sets.push('sent_at = ?');
+        params.push(change.sent_at);
+      }
+      if (change.completed_at !== undefined) {
+        sets.push('completed_at = ?');
+        params.push(change.completed_at);
+      }
+      const ids = targets.map((t) => t.id);
+      const rows = await db.all<{ id: string }>(
+        `UPDATE message_recipients SET ${sets.join(', ')}
+         WHERE id IN (${ids.map(() => '?').join(', ')}) AND status IN (${fromStatuses.map(() => '?').join(', ')})
+         RETURNING id`,
+        [...params, ...ids, ...fromStatuses],
+      );
+      if (!fromStatuses.includes(change.status) && rows.length > 0)
+        statusTransitions.inc({ status: change.status }, rows.length);
+      return new Set(rows.map((r) => r.id));
     },
     /**
      * Moves a recipient to a new status, only from one of `fromStatuses` (so a late or repeated

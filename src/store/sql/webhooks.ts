@@ -54,6 +54,40 @@ export function webhooksRepo(db: SqlExecutor) {
         ],
       );
     },
+    /** Many events in one statement. */
+    async insertEvents(events: readonly WebhookEventRecord[]): Promise<void> {
+      if (events.length === 0) return;
+      await db.run(
+        `INSERT INTO webhook_events (id, organization_id, message_id, recipient_id, event_type, occurred_at, payload,
+           urls, status, attempts, delivered_to, created_at, completed_at)
+         VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        events.flatMap((e) => [
+          e.id,
+          e.organization_id,
+          e.message_id,
+          e.recipient_id,
+          e.event_type,
+          e.occurred_at,
+          JSON.stringify(e.payload),
+          JSON.stringify(e.urls),
+          e.status,
+          e.attempts,
+          e.delivered_to,
+          e.created_at,
+          e.completed_at,
+        ]),
+      );
+    },
+    /** Many events by id, in one statement. */
+    async getEvents(ids: readonly string[]): Promise<Map<string, WebhookEventRecord>> {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await db.all<EventRow>(
+        `SELECT * FROM webhook_events WHERE id IN (${unique.map(() => '?').join(', ')})`,
+        unique,
+      );
+      return new Map(rows.map((r) => [r.id, eventFromRow(r)]));
+    },
     async getEvent(id: string): Promise<WebhookEventRecord | undefined> {
       const row = await db.get<EventRow>('SELECT * FROM webhook_events WHERE id = ?', [id]);
       return row && eventFromRow(row);
