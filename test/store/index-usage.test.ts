@@ -292,6 +292,21 @@ async function exercise(store: Store): Promise<void> {
   });
   await store.organizationSigningKeys.listUnretired(org, iso(1));
 
+  // Chaos mode's faults are read by message (GET /v2/messages/{id}, the faults list).
+  await store.chaos.insertFault({
+    id: 'cf_1',
+    rule_id: 'cr_1',
+    organization_id: org,
+    message_id: 'msg_1',
+    recipient_id: null,
+    webhook_event_id: null,
+    kind: 'webhook.fail',
+    detail: '{}',
+    created_at: iso(1),
+  });
+  await store.chaos.faultsForMessage('msg_1');
+  await store.chaos.listFaults(org, 'msg_1');
+
   await store.optOuts.add({
     messaging_profile_id: p.id,
     to_number: '+15550002000',

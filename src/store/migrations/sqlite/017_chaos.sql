@@ -27,4 +27,4 @@ CREATE TABLE chaos_faults (
   detail TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
-CREATE INDEX chaos_faults_message ON chaos_faults (message_id);
+CREATE INDEX chaos_faults_message ON chaos_faults (message_id, id);
