@@ -18,7 +18,13 @@ import {
   spawnGateway,
   type TestGateway,
 } from '../support/gateway.ts';
-import { type ApiMessage, api, PIPELINE_ENV, waitForFinal } from '../support/pipeline-gateway.ts';
+import {
+  type ApiMessage,
+  api,
+  getDeliveries,
+  PIPELINE_ENV,
+  waitForFinal,
+} from '../support/pipeline-gateway.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -134,8 +140,11 @@ before(async () => {
   );
   const tapUrl = await startTap(urlB);
 
+  // The route as `routes set --profile … --connectors bw,up` writes it; the connectors themselves
+  // are added with the CLI while the gateways start (A reads both per message: CONNECTOR_CACHE_MS=0).
+  await storeA.routes.set({ messaging_profile_id: sbA.profileId, connectors: ['bw', 'up'], updated_at: now });
   const cliEnv = { DATA_DIR: dirA, PUBLIC_URL: publicA, LOG_LEVEL: 'silent' };
-  const configure = async () => {
+  const addConnectors = async () => {
     const added = await Promise.all([
       runCli(
         [
@@ -155,11 +164,6 @@ before(async () => {
       ),
     ]);
     for (const r of added) assert.equal(r.code, 0, r.stderr);
-    const routed = await runCli(
-      ['routes', 'set', '--profile', sbA.profileId, '--connectors', 'bw,up'],
-      cliEnv,
-    );
-    assert.equal(routed.code, 0, routed.stderr);
   };
   const [spawnedB, spawnedA] = await Promise.all([
     spawnGateway({ dataDir: dirB, env: { ...PIPELINE_ENV, LOG_LEVEL: 'warn', PORT: new URL(urlB).port } }),
@@ -175,7 +179,7 @@ before(async () => {
         CONNECTOR_BREAKER_COOLDOWN_MS: String(COOLDOWN_MS),
       },
     }),
-    configure(),
+    addConnectors(),
   ]);
   b = spawnedB;
   a = spawnedA;
@@ -222,7 +226,7 @@ async function send(to: string, text: string): Promise<string> {
   return res.data!.id!;
 }
 
-/** The connector as A's message list shows it (the extension field). */
+/** The connector as A's extension views show it: the message list and the webhook-deliveries view. */
 async function connectorAtA(id: string): Promise<string | null> {
   const list = await api<{ data: Array<ApiMessage & { connector: string | null }> }>(
     gwA,
@@ -231,7 +235,20 @@ async function connectorAtA(id: string): Promise<string | null> {
   );
   const listed = list.body.data.find((m) => m.id === id);
   assert.ok(listed, 'the message is listed at A');
+  const deliveries = (await getDeliveries(gwA, id)) as Array<{ connector?: string | null }>;
+  assert.ok(deliveries.length > 0, 'A recorded webhook deliveries');
+  for (const d of deliveries) assert.equal(d.connector, listed.connector, 'same connector in both views');
   return listed.connector;
+}
+
+/** A's warn-level log lines (JSON, one a line) with this message. */
+function loggedAtA(msg: string): Array<Record<string, unknown>> {
+  return a
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.msg === msg);
 }
 
 async function breaker() {
@@ -316,6 +333,14 @@ test('Bandwidth answers 503: the message goes out through the Telnyx upstream (B
   );
   assert.deepEqual(relayedFor(id), [{ messageId: id, jobRetries: [0] }], 'B got it from the first run');
   assert.equal(await storeA.jobs.count('message.send'), 0, 'no send job is left waiting for a retry');
+  const logged = loggedAtA('connector submit failed; trying the next connector of the route').filter(
+    (l) => l.messageId === id,
+  );
+  assert.deepEqual(
+    logged.map((l) => [l.connector, l.next, l.consecutiveFailures]),
+    [['bw', 'up', 1]],
+    'A logged the failover',
+  );
   const s = await breaker();
   assert.equal(s.state?.consecutive_failures, 1);
   assert.equal(s.state?.open_until ?? null, null, 'one failure: the breaker stays closed');
@@ -374,6 +399,10 @@ test('after enough 503s the breaker skips Bandwidth; after the cool-down one tri
   const opened = await breaker();
   assert.equal(opened.state?.consecutive_failures, FAILURES);
   assert.ok(opened.state?.open_until && opened.state.open_until > opened.now, 'the breaker is open');
+  assert.deepEqual(
+    loggedAtA('connector breaker opened').map((l) => [l.connector, l.cooldownMs]),
+    [['bw', COOLDOWN_MS]],
+  );
 
   // Open: Bandwidth gets no request at all (it would have taken the message: nothing is scripted).
   const submitsBefore = (await allSubmits()).length;
