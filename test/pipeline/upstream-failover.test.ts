@@ -38,7 +38,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
  */
 
 const FAILURES = 3;
-const COOLDOWN_MS = 1500;
+const COOLDOWN_MS = 2000;
 const ACCOUNT = '9900002';
 const APPLICATION = 'a1b2c3d4-0000-4000-8000-000000000002';
 const CLIENT_ID = 'failover-client';
@@ -388,26 +388,42 @@ test('after enough 503s the breaker skips Bandwidth; after the cool-down one tri
   assert.equal(await connectorAtA(okId), 'bw');
   assert.equal((await breaker()).state?.consecutive_failures ?? 0, 0);
 
+  const failing: Array<{ id: string; to: string }> = [];
   for (let i = 0; i < FAILURES; i++) {
     const to = freshNumber();
     await answerNext({ status: 503, retryAfterSeconds: 0 });
-    const id = await send(to, `down ${i + 1}`);
+    failing.push({ id: await send(to, `down ${i + 1}`), to });
+    if (i < FAILURES - 1) await deliveredThroughB(failing[i]!.id, to);
+  }
+  // The last failure opens the breaker; the next message is sent at once, well inside the cool-down
+  // (the checks of the last failed-over message come after it).
+  const opened = await waitFor(
+    async () => {
+      const s = await breaker();
+      return s.state?.open_until != null && s.state.open_until > s.now && s;
+    },
+    { description: 'the breaker is open' },
+  );
+  assert.equal(opened.state?.consecutive_failures, FAILURES);
+  // Open: Bandwidth gets no request at all (it would have taken the message: nothing is scripted).
+  const submitsBefore = (await allSubmits()).length;
+  const skipped = freshNumber();
+  const skippedId = await send(skipped, 'straight to B');
+
+  for (const { id, to } of failing) {
     await deliveredThroughB(id, to);
-    assert.equal((await bandwidthSubmitsFor(id)).length, 1, 'one Bandwidth attempt');
+    assert.deepEqual(
+      (await bandwidthSubmitsFor(id)).map((s) => s.answer.status),
+      [503],
+      'one Bandwidth attempt',
+    );
     assert.deepEqual(relayedFor(id), [{ messageId: id, jobRetries: [0] }]);
   }
-  const opened = await breaker();
-  assert.equal(opened.state?.consecutive_failures, FAILURES);
-  assert.ok(opened.state?.open_until && opened.state.open_until > opened.now, 'the breaker is open');
   assert.deepEqual(
     loggedAtA('connector breaker opened').map((l) => [l.connector, l.cooldownMs]),
     [['bw', COOLDOWN_MS]],
   );
 
-  // Open: Bandwidth gets no request at all (it would have taken the message: nothing is scripted).
-  const submitsBefore = (await allSubmits()).length;
-  const skipped = freshNumber();
-  const skippedId = await send(skipped, 'straight to B');
   await deliveredThroughB(skippedId, skipped);
   assert.equal((await allSubmits()).length, submitsBefore, 'no request to the Bandwidth emulator');
   assert.deepEqual(relayedFor(skippedId), [{ messageId: skippedId, jobRetries: [0] }]);
