@@ -91,6 +91,10 @@ test('a group conversation: reply-all with cc, STOP listed and enforced with 403
   const replyAll = await received(REPLY_ALL, `Reply all from ${REPLY_ALL}`);
   assert.deepEqual(numbers(replyAll.to), [ours]);
   assert.deepEqual(numbers(replyAll.cc), [REPLY_STOP, QUIET].sort(), 'cc = the other members');
+  // The messages list shows the reply as GET /v2/messages/{id} does, with its cc.
+  const inbound = await api<{ data: Payload[] }>(gw, 'GET', '/v2/messages?filter[direction]=inbound');
+  const listed = inbound.body.data.find((m) => m.id === replyAll.id);
+  assert.deepEqual(numbers(listed?.cc ?? []), [REPLY_STOP, QUIET].sort(), 'the list shows the cc');
 
   const stop = await received(REPLY_STOP, 'STOP');
   assert.equal(stop.autoresponse_type, 'STOP');

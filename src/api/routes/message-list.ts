@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { apiError } from '../../errors/api-error.ts';
 import { messageListQuerySchema } from '../../messages/message-schema.ts';
 import { renderGroupMessage } from '../../messages/render.ts';
+import { renderInboundMessage } from '../../messages/render-inbound.ts';
 import type { ListCursor } from '../../store/records.ts';
 import { parseWithTelnyxErrors } from '../../validation/telnyx-issues.ts';
 import type { ApiContext } from '../context.ts';
@@ -43,7 +44,10 @@ export function messageListRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return {
       // Extension field: the connector that took the message (null while none has).
       data: items.map((r) => ({
-        ...renderGroupMessage(r.message, r.recipients, ctx.rates),
+        // An inbound message reads as GET /v2/messages/{id} shows it (with its cc).
+        ...(r.message.direction === 'inbound'
+          ? renderInboundMessage(r.message, r.recipients)
+          : renderGroupMessage(r.message, r.recipients, ctx.rates)),
         connector: r.message.connector ?? null,
       })),
       meta: {
