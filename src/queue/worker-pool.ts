@@ -82,6 +82,18 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
    * claims nothing, so a busy worker does not query the database after every job.
    */
   const maybeWork = new Set<string>(queues);
+  /**
+   * When each queue was last said to have work (a counter): a claim that found nothing forgets the
+   * queue only if no such news came while it ran, or that wake-up would be lost until the poll.
+   */
+  const newsOf = new Map<string, number>();
+  let news = 0;
+  const mayHaveWork = (queue: string) => {
+    maybeWork.add(queue);
+    newsOf.set(queue, ++news);
+  };
+  /** Queues whose last claim left out an organization at its share. */
+  const shareBound = new Set<string>();
   /** When the next known job falls due (performance.now() clock), or null when unknown. */
   let nextDueAt: number | null = null;
 
@@ -92,8 +104,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   };
   /** There may be new work in the database (in `queue`, when known): only those queues are claimed. */
   const wake = (queue?: string) => {
-    if (queue !== undefined && handlers.has(queue)) maybeWork.add(queue);
-    else if (queue === undefined) for (const q of queues) maybeWork.add(q);
+    if (queue !== undefined && handlers.has(queue)) mayHaveWork(queue);
+    else if (queue === undefined) for (const q of queues) mayHaveWork(q);
     else return;
     nextDueAt = null;
     kick();
@@ -305,6 +317,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       .finally(() => {
         running.delete(job.id);
         tasks.delete(task);
+        if (shareBound.delete(job.queue)) mayHaveWork(job.queue);
         kick();
       });
     tasks.add(task);
@@ -344,6 +357,9 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       excludeFairKeys: exclude,
       reclaimExpired: false,
     });
+    // Organizations left out at their share may have due jobs: the next job of this queue that
+    // ends makes room, and the queue is claimed again then rather than at the next poll.
+    if (exclude.length > 0 && claimed.length < limit) shareBound.add(queue);
     for (const job of claimed) start(job);
     return claimed.length === limit;
   }
@@ -355,6 +371,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       // One claim per queue that may have work and has a free slot, side by side (PostgreSQL runs
       // them on separate connections).
       const open = queues.filter((q) => maybeWork.has(q) && freeSlots(q) > 0);
+      const newsBefore = news;
       const full = await Promise.all(
         open.map((queue) =>
           claimFor(queue).catch((err: unknown) => {
@@ -364,12 +381,12 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         ),
       );
       open.forEach((q, i) => {
-        if (!full[i]) maybeWork.delete(q);
+        if (!full[i] && (newsOf.get(q) ?? 0) <= newsBefore) maybeWork.delete(q);
       });
       if (open.length > 0) nextDueAt = null;
       if (full.some(Boolean) || stopping) continue;
       if ((await sleep(await untilNextDue())) === 'timer') {
-        for (const q of queues) maybeWork.add(q);
+        for (const q of queues) mayHaveWork(q);
         nextDueAt = null;
       }
     }

@@ -424,6 +424,45 @@ for (const { name, open } of storesUnderTest()) {
       }
     });
 
+    test("a job that ends frees its organization's share: the next due job of that organization starts at once, not at the next poll", async () => {
+      const store = await open();
+      const started: number[] = [];
+      const release = new Map<number, () => void>();
+      const workers = pool(
+        store,
+        [
+          handler('send', async (c) => {
+            const n = Number(c.job.payload.n);
+            const done = new Promise<void>((resolve) => release.set(n, resolve));
+            started.push(n);
+            await done;
+            await c.complete();
+          }),
+        ],
+        // No poll would come in time: only the ended job can start the next one.
+        { concurrency: 4, pollMs: 600_000 },
+      );
+      try {
+        await store.transaction(async (tx) => {
+          for (let n = 0; n < 6; n++)
+            await tx.jobs.enqueue({ queue: 'send', payload: { n }, fairKey: 'org_a' });
+        });
+        workers.wake();
+        await waitFor(() => started.length === 3, {
+          description: 'the organization holds its share (3 of 4)',
+        });
+        release.get(started[0]!)!();
+        await waitFor(() => started.length === 4, {
+          timeoutMs: 15_000,
+          description: 'the next job of the organization started when one ended',
+        });
+      } finally {
+        for (const open of release.values()) open();
+        await workers.stop();
+        await store.close();
+      }
+    });
+
     if (name === 'postgres') {
       test('leases and due times use the database clock: a node whose clock runs 2 h ahead cannot take a live lease', async () => {
         const store = await open();
