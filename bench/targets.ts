@@ -10,9 +10,9 @@ interface Row {
   measure: string;
   before: string;
   /**
-   * Last measured on branch perf (2026-12-02, a machine loaded by other sessions: 1-minute load
-   * average 11–20; rates are low for that reason, per-message figures much less so). See
-   * BENCHMARKS.md, "Fewer, larger units of work per message".
+   * Last measured on 2026-12-02: the PostgreSQL rows on branch perf (a machine loaded by other
+   * sessions, load 4–20), the SQLite rows on a quiet machine after the wake-up fix. See BENCHMARKS.md,
+   * "Fewer, larger units of work per message" and "The SQLite pipeline's lost wake-ups".
    */
   lastMeasured: string;
   target: string;
@@ -29,7 +29,7 @@ export function printTargets(since: number): void {
     {
       measure: 'SQLite full pipeline, msg/s sustained',
       before: '273–363',
-      lastMeasured: '34 (load 11–14), NOT met',
+      lastMeasured: '334.7 quiet machine, after the wake-up fix (34 at load 11–14 before), NOT met',
       target: '≥ 1,000',
       value: at(e2e, 'throughput.sustained_completion_rate_per_s'),
       met: (v) => v >= 1000,
@@ -37,7 +37,7 @@ export function printTargets(since: number): void {
     {
       measure: 'SQLite gateway CPU per message, ms',
       before: '4.3',
-      lastMeasured: '4.84 (load 11–14), NOT met',
+      lastMeasured: '5.15 quiet machine, after the wake-up fix (4.84 at load 11–14), NOT met',
       target: '≤ 1.5',
       value: at(e2e, 'throughput.gateway_cpu_ms_per_message'),
       met: (v) => v <= 1.5,
@@ -45,7 +45,7 @@ export function printTargets(since: number): void {
     {
       measure: 'at 500 msg/s: 200 → last finalized, p50 ms',
       before: '6,000',
-      lastMeasured: '36,316 at load 13 (22.5 at 10 msg/s), NOT met',
+      lastMeasured: '2,787 quiet, after the wake-up fix (4,049 before it; 10.3 at 79 msg/s), NOT met',
       target: '≤ 20',
       value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p50_ms'),
       met: (v) => v <= 20,
@@ -53,7 +53,7 @@ export function printTargets(since: number): void {
     {
       measure: 'at 500 msg/s: 200 → last finalized, p99 ms',
       before: '7,400',
-      lastMeasured: '111,028 at load 13 (135 at 10 msg/s), NOT met',
+      lastMeasured: '4,448 quiet, after the wake-up fix (27,108 before it; 59 at 79 msg/s), NOT met',
       target: '≤ 100',
       value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p99_ms'),
       met: (v) => v <= 100,
