@@ -68,8 +68,8 @@ export interface SimulatorReplyDeps {
  * `simulator.reply`: the scripted handset sends its answer through the inbound intake. `group` goes
  * to the group's sender with cc = every other recipient of the group (as a handset's reply-all
  * does); `stop` and `media` go to the sender alone. A message gone (deleted) means nothing to answer.
- * The STOP handset does not say STOP again while its latest message to that number is STOP (it has
- * opted out and not back in): a STOP confirmation sent to it must not start an endless exchange.
+ * The STOP handset says STOP once to each of our numbers: a confirmation sent to it (of the STOP, or
+ * of a START the developer sent in its name) must not start an endless exchange.
  */
 export function simulatorReplyHandler(deps: SimulatorReplyDeps): JobHandler {
   return {
@@ -105,10 +105,10 @@ export function simulatorReplyHandler(deps: SimulatorReplyDeps): JobHandler {
 }
 
 async function alreadyStopped(store: Store, organizationId: string, handset: string, ours: string) {
-  const [latest] = await store.messages.listForOrganization(
+  const said = await store.messages.listForOrganization(
     organizationId,
-    { direction: 'inbound', from: handset, to: ours },
-    1,
+    { direction: 'inbound', from: handset, to: ours, search: 'STOP' },
+    50,
   );
-  return latest?.message.text?.trim().toUpperCase() === 'STOP';
+  return said.some((m) => m.message.text?.trim().toUpperCase() === 'STOP');
 }

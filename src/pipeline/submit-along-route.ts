@@ -8,7 +8,7 @@ import type { MessageRecord } from '../store/records.ts';
 import type { BreakerState } from '../store/sql/connector-breakers.ts';
 import type { Admission, ThroughputKey } from '../store/sql/throughput.ts';
 import type { Store } from '../store/store.ts';
-import { THROUGHPUT_LATE_MS, type ThroughputLimits } from './throughput-limits.ts';
+import type { ThroughputLimits } from './throughput-limits.ts';
 
 /** A submit's slot: its keys, its moment on the database's clock and on this process's. */
 interface Slot {
@@ -131,20 +131,16 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
       }
       const connector = await deps.connectorNamed(name);
       // The slot's wait is the last step before the submit, so nothing between varies its moment.
-      if (slot) await until(slot.goAt, submission.signal);
-      // Side by side with the submit: the next of these keys is spaced from when this one really went
-      // (at the latest, on the database's clock).
-      const wentAt = slot ? Date.now() + slot.offsetMs + slot.uncertaintyMs : 0;
-      const moved =
-        slot && wentAt > slot.at + THROUGHPUT_LATE_MS
-          ? limits.wentLate(slot.keys, wentAt).catch((err: unknown) => {
-              logger.warn({ err, messageId: message.id }, 'could not record a late submit');
-            })
-          : null;
+      if (slot) {
+        await until(slot.goAt, submission.signal);
+        // Its slot was given at admission; what happened since (a slow node, a late one of another
+        // node) may have brought the last real submit of these keys closer: the moment it really
+        // goes is taken now, spaced from that one, and waited for (at most one interval).
+        await until(await limits.claimSend(slot.keys), submission.signal);
+      }
       const timer = carrierSubmitLatency.startTimer({ connector: name });
       const result = await connector.submit(submission);
       timer({ ok: String(result.ok) });
-      await moved;
 
       if (result.ok || !result.retryable) {
         if (result.ok && (trial || (state?.consecutive_failures ?? 0) > 0)) {

@@ -23,6 +23,8 @@ export interface ThroughputLimits {
   admit(messageId: string, keys: ThroughputKey[], opts: { mayWait: boolean }): Promise<Admission>;
   /** A submit went out later than its slot, at `at` (database clock): later ones are spaced from then. */
   wentLate(keys: ThroughputKey[], at: number): Promise<void>;
+  /** The moment this submit really goes (this process's clock), spaced from the last one that went. */
+  claimSend(keys: ThroughputKey[]): Promise<number>;
 }
 
 export function createThroughputLimits(
@@ -55,6 +57,10 @@ export function createThroughputLimits(
     },
     wentLate(keys, at) {
       return store.transaction((tx) => tx.throughput.wentLate(keys, at));
+    },
+    async claimSend(keys) {
+      const send = await store.transaction((tx) => tx.throughput.claimSend(keys));
+      return send.at - send.offsetMs + send.uncertaintyMs;
     },
     admit(messageId, keys, { mayWait }) {
       return store.transaction((tx) =>

@@ -22,7 +22,7 @@ const SENDER = '+13125550001';
 const PER_SECOND = 4;
 const INTERVAL_MS = 1000 / PER_SECOND;
 const COUNT = 16;
-const SPREAD_MS = 25;
+const SPREAD_MS = 50;
 
 let databaseUrl: string;
 let db: pg.Client;

@@ -163,6 +163,7 @@ async function exercise(store: Store): Promise<void> {
   await admit('msg_b', 0); // accepted before msg_c: takes its place
   await admit('msg_b', 1e9); // its turn
   await store.transaction((tx) => tx.throughput.wentLate(keys, Date.now() + 5));
+  await store.transaction((tx) => tx.throughput.claimSend(keys));
   await store.inboundReceipts.insert(receipt('inr_1', 0));
   await store.inboundReceipts.list(1000);
   await store.inboundReceipts.findByDedupKey('bandwidth:bw:bw-id-1');

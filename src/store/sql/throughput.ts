@@ -166,6 +166,41 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
       }
     },
 
+    /**
+     * Must run inside a transaction. The moment a submit really goes, on the database's clock: no
+     * sooner than `intervalMs` after the last one of each key that really went, whatever happened
+     * between its admission and now (a slow node, a late slot). Every submit of a key passes here
+     * one at a time, so the moments it hands out are spaced on every node.
+     */
+    async claimSend(
+      keys: readonly ThroughputKey[],
+    ): Promise<{ at: number; offsetMs: number; uncertaintyMs: number }> {
+      const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const rows = await db.all<{ key: string; last_sent: number | string }>(
+        `SELECT key, last_sent FROM throughput_slots WHERE key IN (${sorted.map(() => '?').join(', ')})
+         ORDER BY key ${lock}`,
+        sorted.map((k) => k.key),
+      );
+      const lastSent = new Map(rows.map((r) => [r.key, Number(r.last_sent)]));
+      const asked = Date.now();
+      const now = pg
+        ? Number((await db.get<{ now: number | string }>(`SELECT ${PG_CLOCK} AS now`))!.now)
+        : asked;
+      const at = Math.max(now, ...sorted.map((k) => (lastSent.get(k.key) ?? 0) + k.intervalMs));
+      for (const k of sorted) {
+        await db.run(
+          `UPDATE throughput_slots SET last_sent = ?,
+             last_go = CASE WHEN last_go < ? THEN ? ELSE last_go END,
+             next_at = CASE WHEN next_at < ? THEN ? ELSE next_at END
+           WHERE key = ?`,
+          [at, at, at, at + k.intervalMs, at + k.intervalMs, k.key],
+        );
+      }
+      const answered = pg ? Date.now() : asked;
+      // On this process's clock, never earlier than the database's moment (the read took a while).
+      return { at, offsetMs: now - answered, uncertaintyMs: answered - asked };
+    },
+
     /** The limits set for a sender number and for its messaging profile. */
     async senderLimits(
       phoneNumber: string,

@@ -12,7 +12,9 @@ CREATE TABLE connector_breakers (
 CREATE TABLE throughput_slots (
   key TEXT PRIMARY KEY,
   next_at INTEGER NOT NULL,
-  last_go INTEGER NOT NULL
+  last_go INTEGER NOT NULL,
+  -- When the last submit of this key really went (it is the one spacing the next).
+  last_sent INTEGER NOT NULL DEFAULT 0
 );
 
 -- A message waiting in the queue for the slot it was given (the keys it holds, as JSON).
