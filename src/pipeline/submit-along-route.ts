@@ -131,12 +131,15 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
       }
       const connector = await deps.connectorNamed(name);
       // The slot's wait is the last step before the submit, so nothing between varies its moment.
+      let wentAt: number | null = null;
       if (slot) {
         await until(slot.goAt, submission.signal);
         // Its slot was given at admission; what happened since (a slow node, a late one of another
         // node) may have brought the last real submit of these keys closer: the moment it really
         // goes is taken now, spaced from that one, and waited for (at most one interval).
-        await until(await limits.claimSend(slot.keys), submission.signal);
+        const send = await limits.claimSend(slot.keys);
+        wentAt = send.at;
+        await until(send.localAt, submission.signal);
       }
       const timer = carrierSubmitLatency.startTimer({ connector: name });
       const result = await connector.submit(submission);
@@ -150,7 +153,10 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
         if (failed.length > 0) {
           logger.info({ messageId: message.id, connector: name, failedOver: failed }, 'message failed over');
         } else {
-          logger.debug({ messageId: message.id, connector: name, ok: result.ok }, 'message submitted');
+          logger.debug(
+            { messageId: message.id, connector: name, ok: result.ok, wentAt },
+            'message submitted',
+          );
         }
         return { connector: name, result };
       }

@@ -23,8 +23,11 @@ export interface ThroughputLimits {
   admit(messageId: string, keys: ThroughputKey[], opts: { mayWait: boolean }): Promise<Admission>;
   /** A submit went out later than its slot, at `at` (database clock): later ones are spaced from then. */
   wentLate(keys: ThroughputKey[], at: number): Promise<void>;
-  /** The moment this submit really goes (this process's clock), spaced from the last one that went. */
-  claimSend(keys: ThroughputKey[]): Promise<number>;
+  /**
+   * The moment this submit really goes, spaced from the last one that went: `at` on the database's
+   * clock, `localAt` on this process's (never earlier).
+   */
+  claimSend(keys: ThroughputKey[]): Promise<{ at: number; localAt: number }>;
 }
 
 export function createThroughputLimits(
@@ -60,7 +63,7 @@ export function createThroughputLimits(
     },
     async claimSend(keys) {
       const send = await store.transaction((tx) => tx.throughput.claimSend(keys));
-      return send.at - send.offsetMs + send.uncertaintyMs;
+      return { at: send.at, localAt: send.at - send.offsetMs + send.uncertaintyMs };
     },
     admit(messageId, keys, { mayWait }) {
       return store.transaction((tx) =>
