@@ -283,6 +283,14 @@ test('every callback delivered twice changes nothing: one message.sent and one m
     final.to.map((r) => r.status),
     ['delivered', 'delivery_failed'],
   );
+  // The handset opted out at Bandwidth (4775): Telnyx's code for a STOP block.
+  const optedOut = envelopesFor(receiver.received, id).find(
+    (e) => e.data.event_type === 'message.finalized' && e.data.payload.to[0]!.phone_number === '+13125554032',
+  );
+  assert.deepEqual(
+    optedOut?.data.payload.errors.map((e) => e.code),
+    ['40300'],
+  );
   const again = await waitForFinal(gw, id);
   assert.deepEqual(again, final as ApiMessage, 'nothing changed after the copies');
   for (const phone of to) {

@@ -65,7 +65,7 @@ export const BANDWIDTH_ERROR_CODES: Record<number, { name: string; status: Faile
     4772: { name: 'rejected-tn-blocked', status: 'delivery_failed', code: '40004' },
     4773: { name: 'inactive-campaign', status: 'delivery_failed', code: '40004' },
     4774: { name: 'provisioning-issue', status: 'delivery_failed', code: '40001' },
-    4775: { name: 'destination-rejected-due-to-user-opt-out', status: 'delivery_failed', code: '40004' },
+    4775: { name: 'destination-rejected-due-to-user-opt-out', status: 'delivery_failed', code: '40300' },
     4780: { name: 'volume-violation-tmo', status: 'delivery_failed', code: '40004' },
     4781: { name: 'volume-violation-att', status: 'delivery_failed', code: '40004' },
     4785: { name: 'volumetric-violation', status: 'delivery_failed', code: '40004' },
