@@ -7,6 +7,7 @@
  */
 import { request } from 'undici';
 import type { BandwidthConnectorSettings } from '../connector-settings.ts';
+import { networkReason, readCapped } from '../provider-http.ts';
 import type { CarrierConnector, CarrierSubmission, SubmitResult } from '../types.ts';
 import {
   carrierError,
@@ -55,7 +56,11 @@ export function createBandwidthConnector(opts: BandwidthConnectorOptions): Carri
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    return { status: res.statusCode, headers: res.headers, text: await readCapped(res.body) };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      text: (await readCapped(res.body, MAX_ANSWER_BYTES)).toString('utf8'),
+    };
   }
 
   return {
@@ -154,31 +159,4 @@ function describeError(text: string): string {
   } catch {
     return '';
   }
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) {
-      body.destroy?.();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function networkReason(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (
-    e?.name === 'TimeoutError' ||
-    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    e?.code === 'UND_ERR_BODY_TIMEOUT'
-  ) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  if (e?.name === 'AbortError') return 'the gateway stopped waiting';
-  return e?.code ?? e?.message ?? 'network error';
 }

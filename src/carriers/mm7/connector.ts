@@ -4,6 +4,7 @@
  * reset) is retried and the MMSC may deliver it twice, as with Kannel and Mbuni.
  */
 import { type Dispatcher, request } from 'undici';
+import { networkReason, readCapped } from '../provider-http.ts';
 import type { CarrierConnector, CarrierSubmission, SubmitResult } from '../types.ts';
 import { decodeText, parseContentType, parseEntity, splitMultipart } from './mime.ts';
 import { readMm7Answer } from './responses.ts';
@@ -83,7 +84,11 @@ export function createMm7Connector(
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
-        answer = { status: res.statusCode, headers: res.headers, body: await readCapped(res.body) };
+        answer = {
+          status: res.statusCode,
+          headers: res.headers,
+          body: await readCapped(res.body, MAX_ANSWER_BYTES),
+        };
       } catch (err) {
         return failure(
           NETWORK_FAILURE,
@@ -168,20 +173,6 @@ function soapXml(body: Buffer, contentType: string | undefined): string {
   return decodeText(body, type.params.charset);
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) {
-      body.destroy?.();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -192,18 +183,6 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   if (/^\d+$/.test(v)) return Number(v) * 1000;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-function networkReason(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (
-    e?.name === 'TimeoutError' ||
-    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    e?.code === 'UND_ERR_BODY_TIMEOUT'
-  ) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  return e?.code ?? e?.message ?? 'network error';
 }
 
 function filenameOf(url: string): string | undefined {

@@ -5,6 +5,7 @@
  * `<publicUrl>/connectors/<name>/webhooks`.
  */
 import { type Dispatcher, request } from 'undici';
+import { networkReason, readCapped } from '../provider-http.ts';
 import type { CarrierConnector, CarrierSubmission, SubmitResult } from '../types.ts';
 import { networkFailure, readSubmitAnswer } from './submit-answer.ts';
 
@@ -51,7 +52,7 @@ export function createTelnyxConnector(
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
-        const text = await readCapped(res.body);
+        const text = (await readCapped(res.body, MAX_ANSWER_BYTES)).toString('utf8');
         return readSubmitAnswer(
           settings.name,
           { status: res.statusCode, headers: res.headers, body: text },
@@ -76,31 +77,4 @@ function groupMmsBody(settings: TelnyxUpstreamSettings, s: CarrierSubmission): R
     webhook_url: `${settings.publicUrl}${upstreamWebhookPath(settings.name)}`,
     ...(settings.messagingProfileId ? { messaging_profile_id: settings.messagingProfileId } : {}),
   };
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) {
-      body.destroy?.();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function networkReason(err: unknown, timeoutMs: number, signal: AbortSignal | undefined): string {
-  if (signal?.aborted) return 'the gateway stopped waiting';
-  const e = err as { name?: string; code?: string; message?: string };
-  if (
-    e?.name === 'TimeoutError' ||
-    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    e?.code === 'UND_ERR_BODY_TIMEOUT'
-  ) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  return e?.code ?? e?.message ?? 'network error';
 }

@@ -31,53 +31,34 @@ const attemptFromRow = (r: AttemptRow): WebhookAttemptRecord => ({
 });
 
 export function webhooksRepo(db: SqlExecutor) {
+  /** Many events in one statement. */
+  async function insertEvents(events: readonly WebhookEventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    await db.run(
+      `INSERT INTO webhook_events (id, organization_id, message_id, recipient_id, event_type, occurred_at, payload,
+         urls, status, attempts, delivered_to, created_at, completed_at)
+       VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      events.flatMap((e) => [
+        e.id,
+        e.organization_id,
+        e.message_id,
+        e.recipient_id,
+        e.event_type,
+        e.occurred_at,
+        JSON.stringify(e.payload),
+        JSON.stringify(e.urls),
+        e.status,
+        e.attempts,
+        e.delivered_to,
+        e.created_at,
+        e.completed_at,
+      ]),
+    );
+  }
+
   return {
-    async insertEvent(e: WebhookEventRecord): Promise<void> {
-      await db.run(
-        `INSERT INTO webhook_events (id, organization_id, message_id, recipient_id, event_type, occurred_at, payload,
-           urls, status, attempts, delivered_to, created_at, completed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          e.id,
-          e.organization_id,
-          e.message_id,
-          e.recipient_id,
-          e.event_type,
-          e.occurred_at,
-          JSON.stringify(e.payload),
-          JSON.stringify(e.urls),
-          e.status,
-          e.attempts,
-          e.delivered_to,
-          e.created_at,
-          e.completed_at,
-        ],
-      );
-    },
-    /** Many events in one statement. */
-    async insertEvents(events: readonly WebhookEventRecord[]): Promise<void> {
-      if (events.length === 0) return;
-      await db.run(
-        `INSERT INTO webhook_events (id, organization_id, message_id, recipient_id, event_type, occurred_at, payload,
-           urls, status, attempts, delivered_to, created_at, completed_at)
-         VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        events.flatMap((e) => [
-          e.id,
-          e.organization_id,
-          e.message_id,
-          e.recipient_id,
-          e.event_type,
-          e.occurred_at,
-          JSON.stringify(e.payload),
-          JSON.stringify(e.urls),
-          e.status,
-          e.attempts,
-          e.delivered_to,
-          e.created_at,
-          e.completed_at,
-        ]),
-      );
-    },
+    insertEvent: (e: WebhookEventRecord): Promise<void> => insertEvents([e]),
+    insertEvents,
     /** Many events by id, in one statement. */
     async getEvents(ids: readonly string[]): Promise<Map<string, WebhookEventRecord>> {
       const unique = [...new Set(ids)];
