@@ -129,13 +129,15 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
       // retried, and the repeat must produce them again. The gateway keeps one per carrier id.
       const reports: ScheduledReport[] = [];
       const replies: ScheduledReply[] = [];
+      // One moment for the whole submission: reports due together are one job, not one per millisecond.
+      const submittedAt = now().getTime();
       for (const { recipientId, phoneNumber, script } of scripts) {
         if (script.submit === 'refuse') {
           outcomes.push({ recipientId, accepted: false, error: { ...script.submitError } });
           continue;
         }
         const carrierMessageId = carrierIds.get(recipientId)!;
-        const at = new Date(now().getTime() + delays[script.report.delay]);
+        const at = new Date(submittedAt + delays[script.report.delay]);
         const report: DeliveryReport = { carrierMessageId, status: script.report.status, occurredAt: at };
         if (script.report.error) report.error = { ...script.report.error };
         reports.push({ report, at });
