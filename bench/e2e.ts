@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createApiClient, groupMmsBody, percentile, waitUntil } from '../test/support/crash-harness.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { CLI_ENTRY, makeTempDir, REPO_ROOT, seedSandbox } from '../test/support/gateway.ts';
+import { CLI_ENTRY, makeTempDir, RATE_LIMITS_OFF, REPO_ROOT, seedSandbox } from '../test/support/gateway.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { envNumber } from './env.ts';
 import { procCpuSeconds } from './proc-cpu.ts';
@@ -87,6 +87,8 @@ async function startBenchGatewayOnce(opts: {
       ROLES: 'api,worker',
       LOG_LEVEL: 'warn',
       BOOTSTRAP: 'false',
+      // The API's per-key request limit (200/s by default) would cap the pipeline under test.
+      ...RATE_LIMITS_OFF,
       OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
       SIMULATOR_REPORT_DELAY_MS: '0',
       RETRY_SCALE: '0.01',
