@@ -14,7 +14,8 @@
  *
  * Client, receiver and gateway share the machine's cores; the CPU each used is reported.
  * Runs from `npm run bench -- e2e` or on its own: `tsx bench/e2e.ts`. Writes bench/results/e2e.json.
- * Settings: E2E_CONCURRENCIES=8,32,128 E2E_RATE=500 E2E_SECONDS=10 E2E_N=5000 E2E_PROFILE=0|1.
+ * Settings: E2E_CONCURRENCIES=8,32,128 E2E_RATE=500 E2E_SECONDS=10 E2E_N=5000 E2E_PROFILE=0|1
+ * E2E_PROFILE_KEEP=<file> (keeps the gateway's .cpuprofile there).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -390,10 +391,13 @@ const Database = require('better-sqlite3');
 const stats = new Map();
 const timed = (sql, fn) => {
   const t0 = process.hrtime.bigint();
-  try { return fn(); } finally {
-    const s = stats.get(sql) ?? { count: 0, ns: 0n };
+  let result;
+  try { return (result = fn()); } finally {
+    const s = stats.get(sql) ?? { count: 0, ns: 0n, rows: 0 };
     s.count++;
     s.ns += process.hrtime.bigint() - t0;
+    if (Array.isArray(result)) s.rows += result.length;
+    else if (result && typeof result.changes === 'number') s.rows += result.changes;
     stats.set(sql, s);
   }
 };
@@ -408,7 +412,7 @@ const exec = Database.prototype.exec;
 Database.prototype.exec = function (sql) { return timed(sql, () => exec.call(this, sql)); };
 process.on('exit', () => {
   const out = {};
-  for (const [sql, s] of stats) out[sql] = { count: s.count, ms: Number(s.ns / 1000n) / 1000 };
+  for (const [sql, s] of stats) out[sql] = { count: s.count, ms: Number(s.ns / 1000n) / 1000, rows: s.rows };
   fs.writeFileSync(${JSON.stringify(outFile)}, JSON.stringify(out));
 });
 `;
@@ -505,7 +509,7 @@ async function profileRun(workerConcurrency: number, n: number) {
     .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
   const cpu = main ? summariseCpuProfile(JSON.parse(fs.readFileSync(main, 'utf8')) as CpuProfile) : null;
   const counts = fs.existsSync(countsFile)
-    ? (JSON.parse(fs.readFileSync(countsFile, 'utf8')) as Record<string, { count: number; ms: number }>)
+    ? (JSON.parse(fs.readFileSync(countsFile, 'utf8')) as Record<string, { count: number; ms: number; rows: number }>)
     : {};
   const messages = n + SETTINGS.warmupMessages;
   const statements = Object.entries(counts)
@@ -514,6 +518,7 @@ async function profileRun(workerConcurrency: number, n: number) {
   const sum = (list: typeof statements, key: 'count' | 'ms') => list.reduce((acc, q) => acc + q[key], 0);
   const commits = statements.filter((q) => q.sql === 'COMMIT');
   const writes = statements.filter((q) => /^(INSERT|UPDATE|DELETE)/i.test(q.sql));
+  if (main && process.env.E2E_PROFILE_KEEP) fs.copyFileSync(main, process.env.E2E_PROFILE_KEEP);
   fs.rmSync(dir, { recursive: true, force: true });
   return {
     note: 'one more closed-loop run with the gateway under --cpu-prof and a statement counter (slower than the measured runs); counts cover the warm-up too',
@@ -531,6 +536,7 @@ async function profileRun(workerConcurrency: number, n: number) {
         per_message: round(q.count / messages, 2),
         ms_total: Math.round(q.ms),
         us_each: round((q.ms * 1000) / q.count, 1),
+        rows_each: round(q.rows / q.count, 1),
       })),
     },
     cpu,

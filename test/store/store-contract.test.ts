@@ -367,6 +367,61 @@ for (const { name, open } of storesUnderTest()) {
       );
 
       test(
+        "a claim that leaves out organizations takes the others' due jobs, keyless ones too, in run order",
+        withStore(async (store) => {
+          // Keys that sort around and between the left-out ones, and one that sorts differently in
+          // byte order and in a language collation ('B' before 'a' in bytes).
+          const keys = ['0', 'a', 'B', 'm', 'z', 'a-b'];
+          let at = T0 - 100;
+          for (const fairKey of [...keys, null, ...keys]) {
+            await store.jobs.enqueue(
+              { queue: 'q', payload: { key: fairKey }, fairKey: fairKey ?? undefined, runAt: at++ },
+              T0,
+            );
+          }
+          await store.jobs.enqueue(
+            { queue: 'q', payload: { key: 'z', n: 'future' }, fairKey: 'z', runAt: T0 + 60_000 },
+            T0,
+          );
+          await store.jobs.enqueue({ queue: 'other', payload: { key: '0' }, fairKey: '0' }, T0);
+          const leftOut = ['m', 'a', 'B'];
+          const byRunAt = <T extends { run_at: number }>(jobs: T[]) =>
+            [...jobs].sort((x, y) => x.run_at - y.run_at);
+          const claimed = await store.jobs.claim('w1', 5, LEASE_MS, T0, {
+            queue: 'q',
+            excludeFairKeys: leftOut,
+          });
+          assert.deepEqual(
+            byRunAt(claimed).map((j) => j.payload.key),
+            ['0', 'z', 'a-b', null, '0'],
+            'the five oldest due jobs of the other keys, in run order',
+          );
+          const rest = await store.jobs.claim('w2', 10, LEASE_MS, T0, {
+            queue: 'q',
+            excludeFairKeys: leftOut,
+          });
+          assert.deepEqual(
+            byRunAt(rest).map((j) => j.payload.key),
+            ['z', 'a-b'],
+            'taken jobs and jobs not yet due are not claimed again',
+          );
+          assert.deepEqual(
+            await store.jobs.claim('w2', 10, LEASE_MS, T0, { queue: 'q', excludeFairKeys: keys }),
+            [],
+          );
+          const leftOutJobs = await store.jobs.claim('w3', 10, LEASE_MS, T0, {
+            queue: 'q',
+            excludeFairKeys: ['x'],
+          });
+          assert.deepEqual(
+            byRunAt(leftOutJobs).map((j) => j.payload.key),
+            ['a', 'B', 'm', 'a', 'B', 'm'],
+            'a left-out key that has no job leaves out nothing else',
+          );
+        }),
+      );
+
+      test(
         'claim leases due jobs in run order and counts an attempt',
         withStore(async (store) => {
           await store.jobs.enqueue({ queue: 'q', payload: { n: 'later' }, runAt: T0 + 500 }, T0);

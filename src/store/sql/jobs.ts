@@ -124,6 +124,54 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
   const claimQueueSql = claimSql(true);
 
   /**
+   * A queue's claim that leaves out organizations at their share reads only the other
+   * organizations' due jobs: one index range per gap between the left-out keys (and one for jobs
+   * without a key), merged by due time. Filtering the queue's due jobs instead reads the whole
+   * backlog of the left-out organization at every claim, only to find nothing when it is alone.
+   */
+  const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const collate = pg ? ' COLLATE "C"' : '';
+  const claimOthersSql = new Map<number, string>();
+  const claimOthers = (excluded: number) => {
+    let sql = claimOthersSql.get(excluded);
+    if (sql === undefined) {
+      const due = `SELECT id, run_at FROM jobs WHERE queue = ? AND locked_by IS NULL AND failed_at IS NULL AND run_at <= ${NOW}`;
+      const key = `fair_key${collate}`;
+      const ranges = [`${due} AND fair_key IS NULL`, `${due} AND ${key} < ?`];
+      for (let i = 1; i < excluded; i++) ranges.push(`${due} AND ${key} > ? AND ${key} < ?`);
+      ranges.push(`${due} AND ${key} > ?`);
+      const others = `SELECT id FROM (${ranges.join(' UNION ALL ')}) AS others ORDER BY run_at, id LIMIT ?`;
+      // PostgreSQL cannot lock rows of a UNION: the candidates are locked (skipping taken ones) and
+      // checked again in an outer select.
+      const candidates = pg
+        ? `SELECT id FROM jobs WHERE id IN (${others}) AND locked_by IS NULL AND failed_at IS NULL
+             ORDER BY run_at, id ${lockClause}`
+        : others;
+      sql = `UPDATE jobs SET locked_by = ?, locked_until = ${NOW} + ?, attempts = attempts + 1
+        WHERE id IN (${candidates}) RETURNING *`;
+      claimOthersSql.set(excluded, sql);
+    }
+    return sql;
+  };
+  const claimOthersParams = (
+    workerId: string,
+    t: number | null,
+    leaseMs: number,
+    queue: string,
+    keys: string[],
+    limit: number,
+  ) => {
+    const sorted = [...new Set(keys)].sort(byteOrder);
+    const bounds: unknown[][] = [[], [sorted[0]]];
+    for (let i = 1; i < sorted.length; i++) bounds.push([sorted[i - 1], sorted[i]]);
+    bounds.push([sorted.at(-1)]);
+    return {
+      sql: claimOthers(sorted.length),
+      params: [workerId, t, leaseMs, ...bounds.flatMap((b) => [queue, t, ...b]), limit],
+    };
+  };
+
+  /**
    * Hands back jobs whose lease ran out (their worker died or stalled); each counts as a crash.
    * Rows a live owner is renewing right now are skipped (PostgreSQL), never waited on.
    */
@@ -202,6 +250,17 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
     ): Promise<JobRecord[]> {
       if (opts.reclaimExpired !== false) await reclaimExpired(now);
       const t = clock(now);
+      if (opts.queue && (opts.excludeFairKeys?.length ?? 0) > 0) {
+        const { sql, params } = claimOthersParams(
+          workerId,
+          t,
+          leaseMs,
+          opts.queue,
+          [...opts.excludeFairKeys!],
+          limit,
+        );
+        return (await db.all<JobRow>(sql, params)).map(fromRow);
+      }
       const exclude = list(opts.excludeFairKeys ?? []);
       const rows = opts.queue
         ? await db.all<JobRow>(claimQueueSql, [workerId, t, leaseMs, t, opts.queue, exclude, limit])
