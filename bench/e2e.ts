@@ -509,7 +509,10 @@ async function profileRun(workerConcurrency: number, n: number) {
     .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
   const cpu = main ? summariseCpuProfile(JSON.parse(fs.readFileSync(main, 'utf8')) as CpuProfile) : null;
   const counts = fs.existsSync(countsFile)
-    ? (JSON.parse(fs.readFileSync(countsFile, 'utf8')) as Record<string, { count: number; ms: number; rows: number }>)
+    ? (JSON.parse(fs.readFileSync(countsFile, 'utf8')) as Record<
+        string,
+        { count: number; ms: number; rows: number }
+      >)
     : {};
   const messages = n + SETTINGS.warmupMessages;
   const statements = Object.entries(counts)
