@@ -71,7 +71,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     analyzeText,
     rates,
     queueLifetimeMs: config.queueLifetimeSeconds * 1000,
-    onQueued: () => workers?.wake(SEND_QUEUE),
+    onQueued: (organizationId) => workers?.wake(SEND_QUEUE, organizationId),
   };
 
   const media = createFileMediaStore(path.join(config.dataDir, 'media'));
@@ -105,7 +105,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const workers: WorkerPool | null = config.roles.includes('worker')
     ? startPipeline(config, store, logger, { receive, chaos })
     : null;
-  const unsubscribe = workers ? await store.subscribeToWork((queue) => workers.wake(queue)) : null;
+  const unsubscribe = workers
+    ? await store.subscribeToWork((queue, fairKey) => workers.wake(queue, fairKey))
+    : null;
 
   let closed = false;
   let app: FastifyInstance | null = null;

@@ -18,8 +18,8 @@ export interface SendDeps {
   analyzeText(text: string | null): { encoding: string; parts: number; num_chars: number };
   rates: RateTable | null;
   queueLifetimeMs: number;
-  /** Told after the message is committed, so idle workers can start at once. */
-  onQueued?(): void;
+  /** Told after a send job (of this organization, when known) is committed, so idle workers can start at once. */
+  onQueued?(organizationId?: string): void;
   now?(): Date;
 }
 
@@ -142,6 +142,6 @@ export async function createGroupMms(
     await tx.messages.insert(message, recipients);
     await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id }, fairKey: organizationId });
   });
-  deps.onQueued?.();
+  deps.onQueued?.(organizationId);
   return response;
 }

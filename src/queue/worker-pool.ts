@@ -39,7 +39,11 @@ export interface WorkerPool {
    * Tells an idle pool there may be work now (after a local enqueue, or a NOTIFY from another node),
    * in `queue` when known, else in any queue.
    */
-  wake(queue?: string): void;
+  /**
+   * There may be new work: in `queue` when known, and for `fairKey` (its organization) when known.
+   * Work of an organization already at its share of the queue is claimed when one of its jobs ends.
+   */
+  wake(queue?: string, fairKey?: string): void;
   stop(): Promise<void>;
 }
 
@@ -88,8 +92,14 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
    */
   const newsOf = new Map<string, number>();
   let news = 0;
-  const mayHaveWork = (queue: string) => {
+  /**
+   * Queues that may have work of organizations other than those at their share: a claim that leaves
+   * those out reads only the others' jobs, so it is run only after news that may concern them.
+   */
+  const othersMayHaveWork = new Set<string>(queues);
+  const mayHaveWork = (queue: string, forOthers = true) => {
     maybeWork.add(queue);
+    if (forOthers) othersMayHaveWork.add(queue);
     newsOf.set(queue, ++news);
   };
   /** Queues whose last claim left out an organization at its share. */
@@ -103,7 +113,13 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     wakeUp?.();
   };
   /** There may be new work in the database (in `queue`, when known): only those queues are claimed. */
-  const wake = (queue?: string) => {
+  const wake = (queue?: string, fairKey?: string) => {
+    if (queue !== undefined && fairKey !== undefined && handlers.has(queue) && atShare(queue, fairKey)) {
+      // A claim now would leave its organization out and find the others' jobs only: news of
+      // another organization, or the end of one of this one's jobs, claims it.
+      shareBound.add(queue);
+      return;
+    }
     if (queue !== undefined && handlers.has(queue)) mayHaveWork(queue);
     else if (queue === undefined) for (const q of queues) mayHaveWork(q);
     else return;
@@ -144,7 +160,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // Our own batch queued them (the local queue was full, or they are due later): claim their
     // queues, or look again when they fall due.
     onQueued: (jobs) => {
-      for (const queue of new Set(jobs.map((j) => j.queue))) wake(queue);
+      const news = new Map(jobs.map((j) => [`${j.queue} ${j.fairKey ?? ''}`, j]));
+      for (const j of news.values()) wake(j.queue, j.fairKey);
     },
   });
 
@@ -158,6 +175,9 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     }
     return { total, byKey };
   };
+
+  /** Whether `fairKey` holds its share of `queue` (running or waiting here), so a claim leaves it out. */
+  const atShare = (queue: string, fairKey: string) => (held(queue).byKey.get(fairKey) ?? 0) >= fairCap(queue);
 
   const runningIn = (queue: string) => {
     const byKey = new Map<string, number>();
@@ -317,7 +337,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       .finally(() => {
         running.delete(job.id);
         tasks.delete(task);
-        if (shareBound.delete(job.queue)) mayHaveWork(job.queue);
+        if (shareBound.delete(job.queue)) mayHaveWork(job.queue, false);
         kick();
       });
     tasks.add(task);
@@ -349,6 +369,12 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     if (free <= 0) return false;
     const cap = fairCap(queue);
     const exclude = [...h.byKey].filter(([, n]) => n >= cap).map(([key]) => key);
+    if (exclude.length > 0 && !othersMayHaveWork.has(queue)) {
+      // Only organizations at their share have news: the end of one of their jobs claims again.
+      shareBound.add(queue);
+      return false;
+    }
+    const newsBefore = newsOf.get(queue) ?? 0;
     // Never so many that one organization could go past its share with this claim.
     const most = Math.max(0, ...[...h.byKey.values()].filter((n) => n < cap));
     const limit = Math.min(free, cap - most);
@@ -359,7 +385,10 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     });
     // Organizations left out at their share may have due jobs: the next job of this queue that
     // ends makes room, and the queue is claimed again then rather than at the next poll.
-    if (exclude.length > 0 && claimed.length < limit) shareBound.add(queue);
+    if (exclude.length > 0 && claimed.length < limit) {
+      shareBound.add(queue);
+      if ((newsOf.get(queue) ?? 0) <= newsBefore) othersMayHaveWork.delete(queue);
+    }
     for (const job of claimed) start(job);
     return claimed.length === limit;
   }

@@ -6,7 +6,7 @@ import { dashboardSessionsRepo } from './sql/dashboard-sessions.ts';
 import type { Dialect, SqlDriver, SqlExecutor } from './sql/driver.ts';
 import { idempotencyRepo } from './sql/idempotency.ts';
 import { inboundReceiptsRepo } from './sql/inbound-receipts.ts';
-import { jobsRepo, WORK_CHANNEL } from './sql/jobs.ts';
+import { jobsRepo, WORK_CHANNEL, workNews } from './sql/jobs.ts';
 import { messagesRepo } from './sql/messages.ts';
 import { numbersRepo } from './sql/numbers.ts';
 import { operationsRepo } from './sql/operations.ts';
@@ -87,7 +87,7 @@ export interface Store extends Repos {
    * Calls `onWork` when another process enqueues a job (PostgreSQL), with its queue when known; a
    * no-op on SQLite.
    */
-  subscribeToWork(onWork: (queue?: string) => void): Promise<() => Promise<void>>;
+  subscribeToWork(onWork: (queue?: string, fairKey?: string) => void): Promise<() => Promise<void>>;
 }
 
 export function createStore(driver: SqlDriver): Store {
@@ -99,7 +99,10 @@ export function createStore(driver: SqlDriver): Store {
     close: () => driver.close(),
     subscribeToWork: (onWork) =>
       driver.listen
-        ? driver.listen(WORK_CHANNEL, (payload) => onWork(payload || undefined))
+        ? driver.listen(WORK_CHANNEL, (payload) => {
+            const { queue, fairKey } = workNews(payload);
+            onWork(queue, fairKey);
+          })
         : Promise.resolve(async () => {}),
   };
 }

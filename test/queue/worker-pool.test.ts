@@ -463,6 +463,55 @@ for (const { name, open } of storesUnderTest()) {
       }
     });
 
+    test('news of work for an organization at its share claims nothing; news for another organization claims its job', async () => {
+      let counted!: ReturnType<typeof countingDriver>;
+      const store = await open((d) => {
+        counted = countingDriver(d);
+        return counted.driver;
+      });
+      const started: string[] = [];
+      const release: Array<() => void> = [];
+      const workers = pool(
+        store,
+        [
+          handler('send', async (c) => {
+            started.push(String(c.job.payload.id));
+            await new Promise<void>((resolve) => release.push(resolve));
+            await c.complete();
+          }),
+        ],
+        { concurrency: 4, pollMs: 600_000 },
+      );
+      const claims = () =>
+        counted.statements.filter((s) => s.sql.includes('SET locked_by = ?, locked_until'));
+      try {
+        await store.transaction(async (tx) => {
+          for (let n = 0; n < 3; n++)
+            await tx.jobs.enqueue({ queue: 'send', payload: { id: `a${n}` }, fairKey: 'org_a' });
+        });
+        workers.wake();
+        await waitFor(() => started.length === 3, { description: 'org_a holds its share (3 of 4)' });
+        const before = claims().length;
+        await store.jobs.enqueue({ queue: 'send', payload: { id: 'a3' }, fairKey: 'org_a' });
+        workers.wake('send', 'org_a');
+        // Nothing can be waited for here: the claim that must not happen would come at once.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(claims().length, before, 'no claim for news of an organization at its share');
+        await store.jobs.enqueue({ queue: 'send', payload: { id: 'b0' }, fairKey: 'org_b' });
+        workers.wake('send', 'org_b');
+        await waitFor(() => started.includes('b0'), { description: "org_b's job started" });
+        assert.equal(claims().length, before + 1, "one claim took org_b's job");
+        release.shift()!();
+        await waitFor(() => started.includes('a3'), {
+          description: "org_a's queued job started when one of its jobs ended",
+        });
+      } finally {
+        for (const open of release) open();
+        await workers.stop();
+        await store.close();
+      }
+    });
+
     if (name === 'postgres') {
       test('leases and due times use the database clock: a node whose clock runs 2 h ahead cannot take a live lease', async () => {
         const store = await open();

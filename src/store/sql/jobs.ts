@@ -27,8 +27,20 @@ export class LeaseLostError extends Error {
   }
 }
 
-/** NOTIFY channel that tells idle workers on every node that a job was enqueued; the payload is its queue. */
+/**
+ * NOTIFY channel that tells idle workers on every node that a job was enqueued. The payload is its
+ * queue, followed by a space and its fair key when it has one (`workNews` reads it back).
+ */
 export const WORK_CHANNEL = 'mms_gateway_jobs';
+
+/** The queue and fair key a work NOTIFY names (either may be unknown). */
+export function workNews(payload: string): { queue?: string; fairKey?: string } {
+  if (payload === '') return {};
+  const space = payload.indexOf(' ');
+  return space < 0
+    ? { queue: payload }
+    : { queue: payload.slice(0, space), fairKey: payload.slice(space + 1) };
+}
 
 /** Which retry policy a rescheduled run counts against; `wait` counts against none (its turn comes later). */
 export type RetryKind = 'retry' | 'crash' | 'wait';
@@ -96,7 +108,7 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
          ON CONFLICT (unique_key) DO NOTHING RETURNING *
        ), wake AS (
          SELECT count(pg_notify('${WORK_CHANNEL}', q)) AS n
-         FROM (SELECT DISTINCT queue AS q FROM ins WHERE locked_by IS NULL) queued
+         FROM (SELECT DISTINCT queue || COALESCE(' ' || fair_key, '') AS q FROM ins WHERE locked_by IS NULL) queued
        )
        SELECT ins.* FROM ins LEFT JOIN wake ON true`
     : `INSERT INTO jobs (queue, payload, run_at, attempts, created_at, unique_key, fair_key, locked_by, locked_until)
@@ -192,7 +204,8 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
         job.uniqueKey ?? null,
         job.fairKey ?? null,
       ];
-      await db.run(enqueueSql, pg ? [...params, job.queue, delay] : params);
+      const news = job.fairKey ? `${job.queue} ${job.fairKey}` : job.queue;
+      await db.run(enqueueSql, pg ? [...params, news, delay] : params);
     },
 
     /**
