@@ -375,9 +375,13 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       return false;
     }
     const newsBefore = newsOf.get(queue) ?? 0;
-    // Never so many that one organization could go past its share with this claim.
+    // Never so many to start that one organization could go past its share with this claim; a few
+    // more wait here, leased, for the slots that come free, so that the end of a job starts the next
+    // one without a claim (a claim that takes one job is a commit per job on PostgreSQL).
     const most = Math.max(0, ...[...h.byKey.values()].filter((n) => n < cap));
-    const limit = Math.min(free, cap - most);
+    const startable = Math.min(free, cap - most);
+    const ahead = Math.max(0, Math.min(capacity(queue), localQueueSize - ready.length));
+    const limit = startable + ahead;
     const claimed = await store.jobs.claim(workerId, limit, opts.leaseMs, undefined, {
       queue,
       excludeFairKeys: exclude,
@@ -389,7 +393,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       shareBound.add(queue);
       if ((newsOf.get(queue) ?? 0) <= newsBefore) othersMayHaveWork.delete(queue);
     }
-    for (const job of claimed) start(job);
+    ready.push(...claimed);
+    startReady();
     return claimed.length === limit;
   }
 
