@@ -43,6 +43,8 @@ const SETTINGS = {
   sendConcurrency: 64,
   warmupMessages: 300,
   profile: process.env.E2E_PROFILE !== '0',
+  split: process.env.E2E_SPLIT === '1',
+  splitPollMs: envNumber('E2E_SPLIT_POLL_MS', 5),
 };
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -110,17 +112,19 @@ async function startBenchGatewayOnce(opts: {
     gone = true;
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    async () => {
-      if (gone) throw new Error(`gateway exited during start-up:\n${output}`);
-      try {
-        return (await fetch(`${url}/health`)).ok;
-      } catch {
-        return false;
-      }
-    },
-    { timeoutMs: 60_000, intervalMs: 50, describe: () => `gateway not healthy:\n${output}` },
-  );
+  // A worker-only process serves no HTTP: the warm-up's messages finishing shows it is up.
+  if (opts.env?.ROLES !== 'worker')
+    await waitUntil(
+      async () => {
+        if (gone) throw new Error(`gateway exited during start-up:\n${output}`);
+        try {
+          return (await fetch(`${url}/health`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 50, describe: () => `gateway not healthy:\n${output}` },
+    );
   return {
     url,
     child,
@@ -129,6 +133,31 @@ async function startBenchGatewayOnce(opts: {
     async stop() {
       if (!gone) child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/**
+ * E2E_SPLIT=1: the API (ROLES=api) and the workers (ROLES=worker) in two processes on one SQLite
+ * file, measured as one gateway (their CPU added). SQLite has no NOTIFY, so the workers find the
+ * API's jobs by polling, every E2E_SPLIT_POLL_MS.
+ */
+async function startSplitGateway(opts: Parameters<typeof startBenchGatewayOnce>[0]): Promise<BenchGateway> {
+  const api = await startBenchGateway({ ...opts, env: { ...opts.env, ROLES: 'api' } });
+  const workers = await startBenchGateway({
+    ...opts,
+    env: { ...opts.env, ROLES: 'worker', WORKER_POLL_MS: String(SETTINGS.splitPollMs) },
+  }).catch(async (err) => {
+    await api.stop();
+    throw err;
+  });
+  return {
+    url: api.url,
+    child: workers.child,
+    cpuSeconds: () => api.cpuSeconds() + workers.cpuSeconds(),
+    output: () => api.output() + workers.output(),
+    async stop() {
+      await Promise.all([api.stop(), workers.stop()]);
     },
   };
 }
@@ -226,7 +255,9 @@ async function startRig(opts: {
   const receiver = await startWebhookReceiver({
     onFinalized: (e) => tracker.finalized(e.groupMessageId, e.firstAt),
   });
-  const gateway = await startBenchGateway({ dataDir, ...opts });
+  const gateway = SETTINGS.split
+    ? await startSplitGateway({ dataDir, ...opts })
+    : await startBenchGateway({ dataDir, ...opts });
   const client = createApiClient({ connections: 256 });
   return {
     gateway,

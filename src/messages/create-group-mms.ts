@@ -55,8 +55,21 @@ export async function createGroupMms(
   req: GroupMmsRequest,
   beforeInsert?: BeforeInsert,
 ) {
-  const { store } = deps;
-  const profile = await store.profiles.getBySenderNumber(organizationId, req.from);
+  // Its checks read in the same transaction as the writes: one commit per message on PostgreSQL
+  // (each read outside a transaction is a commit of its own), and no opt-out slips in between.
+  const response = await deps.store.transaction((tx) => accept(tx, deps, organizationId, req, beforeInsert));
+  deps.onQueued?.(organizationId);
+  return response;
+}
+
+async function accept(
+  tx: Repos,
+  deps: SendDeps,
+  organizationId: string,
+  req: GroupMmsRequest,
+  beforeInsert?: BeforeInsert,
+) {
+  const profile = await tx.profiles.getBySenderNumber(organizationId, req.from);
   if (!profile) throw apiError('40305', { pointer: '/from' });
   if (!profile.data.enabled) {
     throw apiError('40312', {
@@ -81,7 +94,7 @@ export async function createGroupMms(
   if (regionErrors.length > 0) throw apiErrors(regionErrors);
 
   // Numbers that texted STOP to any number of the profile: one primary-key lookup for all of them.
-  const blocked = await store.optOuts.blockedAmong(profile.id, req.to);
+  const blocked = await tx.optOuts.blockedAmong(profile.id, req.to);
   if (blocked.size > 0) {
     throw apiErrors(
       req.to.flatMap((phone, i) =>
@@ -137,11 +150,8 @@ export async function createGroupMms(
   }));
 
   const response = renderGroupMessage(message, recipients, deps.rates);
-  await store.transaction(async (tx) => {
-    await beforeInsert?.(tx, { profile, message, recipients, response });
-    await tx.messages.insert(message, recipients);
-    await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id }, fairKey: organizationId });
-  });
-  deps.onQueued?.(organizationId);
+  await beforeInsert?.(tx, { profile, message, recipients, response });
+  await tx.messages.insert(message, recipients);
+  await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id }, fairKey: organizationId });
   return response;
 }

@@ -106,6 +106,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const shareBound = new Set<string>();
   /** When the next known job falls due (performance.now() clock), or null when unknown. */
   let nextDueAt: number | null = null;
+  /** When `nextDueAt` was last read from the database (performance.now() clock). */
+  let dueAskedAt = 0;
 
   /** Resumes the loop: a slot came free or local jobs are ready. */
   const kick = () => {
@@ -417,7 +419,6 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       open.forEach((q, i) => {
         if (!full[i] && (newsOf.get(q) ?? 0) <= newsBefore) maybeWork.delete(q);
       });
-      if (open.length > 0) nextDueAt = null;
       if (full.some(Boolean) || stopping) continue;
       if ((await sleep(await untilNextDue())) === 'timer') {
         for (const q of queues) mayHaveWork(q);
@@ -427,10 +428,15 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   }
 
   async function untilNextDue(): Promise<number> {
+    // Asked again only when it may have changed: news, a timer, a reschedule here (each forgets it),
+    // or the known next job falling due since it was asked (a claim may have taken it; the one after
+    // is unknown). Not after every claim: on PostgreSQL each ask is a commit.
+    if (nextDueAt !== null && nextDueAt <= performance.now() && dueAskedAt < nextDueAt) nextDueAt = null;
     if (nextDueAt === null) {
       try {
         const ms = await store.jobs.msUntilDue(queues);
-        nextDueAt = ms === null ? Number.POSITIVE_INFINITY : performance.now() + ms;
+        dueAskedAt = performance.now();
+        nextDueAt = ms === null ? Number.POSITIVE_INFINITY : dueAskedAt + ms;
       } catch {
         return opts.pollMs;
       }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
@@ -27,6 +28,7 @@ let gateway: Gateway;
 let port: number;
 let apiKey: string;
 let requestsSeen = 0;
+const requests: IncomingMessage[] = [];
 
 before(async () => {
   const config = loadConfig({
@@ -49,8 +51,9 @@ before(async () => {
   gateway = await startGateway(config, pino({ level: 'debug' }, sink));
   port = Number(new URL(gateway.url!).port);
   apiKey = gateway.sandbox!.apiKey;
-  gateway.app!.server.on('request', () => {
+  gateway.app!.server.on('request', (request: IncomingMessage) => {
     requestsSeen++;
+    requests.push(request);
   });
 });
 
@@ -140,8 +143,13 @@ test('aborted uploads are logged at debug, not as errors', async () => {
         `Authorization: Bearer ${apiKey}\r\nContent-Length: 5000\r\n\r\n{"name":"`,
     );
   }
-  // Hang up mid-upload once the gateway has every request and is reading its body.
+  // Hang up mid-upload once the gateway has every request and is reading its body (past the
+  // authentication, which may still wait on the database when the request arrives).
   await waitFor(() => requestsSeen >= seenBefore + 50, { description: 'the gateway has all 50 requests' });
+  const uploads = requests.slice(seenBefore);
+  await waitFor(() => uploads.every((r) => r.readableFlowing === true), {
+    description: 'the gateway reads the body of all 50',
+  });
   for (const c of conns) c.socket.destroy();
   await waitFor(() => logs.filter((l) => l.msg === 'request aborted').length >= abortedBefore + 50, {
     description: '50 aborted requests logged at debug',
