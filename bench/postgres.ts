@@ -23,7 +23,7 @@ const SETTINGS = {
   pipelineMessages: envNumber('PG_BENCH_N', 1000),
   pipelineWarmupMessages: 200,
   pipelineInFlight: 64,
-  workerConcurrency: envNumber('PG_BENCH_WORKER_CONCURRENCY', 8),
+  workerConcurrency: envNumber('PG_BENCH_WORKER_CONCURRENCY', 32),
 };
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
