@@ -106,14 +106,37 @@ export function createChaosEngine(options: ChaosEngineOptions): ChaosEngine {
   const { store, directory } = options;
   const cacheMs = options.cacheMs ?? CHAOS_RULES_CACHE_MS;
   let cached: { rules: ChaosRuleRecord[]; at: number } | null = null;
+  // One read at a time: the jobs that find the cache stale together share it.
+  let reading: Promise<ChaosRuleRecord[]> | null = null;
+  let changes = 0;
   const ordinals = new Map<string, number>();
 
   async function allRules(): Promise<ChaosRuleRecord[]> {
     if (cached && Date.now() - cached.at < cacheMs) return cached.rules;
-    const rules = await store.chaos.listRules();
-    cached = { rules, at: Date.now() };
-    return rules;
+    if (reading) return reading;
+    const generation = changes;
+    const read = store.chaos.listRules().then((rules) => {
+      // A change while it ran (a rule added, used up or removed here) may be missing from it.
+      if (generation === changes) cached = { rules, at: Date.now() };
+      return rules;
+    });
+    reading = read;
+    read.then(
+      () => {
+        if (reading === read) reading = null;
+      },
+      () => {
+        if (reading === read) reading = null;
+      },
+    );
+    return read;
   }
+  /** Forgets the cached rules and any read in flight. */
+  const forget = () => {
+    cached = null;
+    reading = null;
+    changes++;
+  };
 
   return {
     async rulesFor(family, scene) {
@@ -142,7 +165,7 @@ export function createChaosEngine(options: ChaosEngineOptions): ChaosEngine {
         // Counts only go down: a rule read as used up is, without asking the database.
         if (rule.remaining === 0) return false;
         const taken = await store.chaos.takeOne(rule.id);
-        if (!taken) cached = null;
+        if (!taken) forget();
         return taken;
       }
       const p = rule.probability ?? 1;
@@ -188,11 +211,11 @@ export function createChaosEngine(options: ChaosEngineOptions): ChaosEngine {
     async addRule(input, owner) {
       const rule = newChaosRule(input, owner, options.seed);
       await store.chaos.insertRule(rule);
-      cached = null;
+      forget();
       return rule;
     },
     invalidate() {
-      cached = null;
+      forget();
     },
   };
 }

@@ -4,6 +4,7 @@ import type { ConnectorDirectory } from '../carriers/connector-directory.ts';
 import type { CarrierConnector, CarrierSubmission, SubmitResult } from '../carriers/types.ts';
 import { ERRORS } from '../errors/catalogue.ts';
 import { carrierSubmitLatency } from '../metrics/metrics.ts';
+import { batchedRead } from '../queue/batched-read.ts';
 import type { MessageRecord } from '../store/records.ts';
 import type { BreakerState } from '../store/sql/connector-breakers.ts';
 import type { Admission, ThroughputKey } from '../store/sql/throughput.ts';
@@ -102,6 +103,22 @@ async function until(at: number, signal?: AbortSignal): Promise<void> {
  */
 export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
   const { store, breaker, limits, logger } = deps;
+  // The sends of a claim read their connectors' breakers with one query (one commit on PostgreSQL),
+  // all on the database clock of that read.
+  const readBreaker = batchedRead(async (names) => {
+    const { now, states } = await store.breakers.states(names);
+    return new Map(names.map((name) => [name, { now, state: states.get(name) }]));
+  });
+  const breakerStates = async (route: readonly string[]) => {
+    if (route.length === 0) return store.breakers.states(route);
+    const read = await Promise.all(route.map((name) => readBreaker(name)));
+    const states = new Map<string, BreakerState>();
+    route.forEach((name, i) => {
+      const state = read[i]?.state;
+      if (state) states.set(name, state);
+    });
+    return { now: read[0]?.now ?? Date.now(), states };
+  };
 
   async function submitAlong(
     message: MessageRecord,
@@ -185,7 +202,7 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
   return {
     async prepare(message) {
       const route = await deps.directory.route(message.messaging_profile_id);
-      const { now, states } = await store.breakers.states(route);
+      const { now, states } = await breakerStates(route);
       const candidates = route.filter((name) => {
         const openUntil = states.get(name)?.open_until;
         return openUntil == null || openUntil <= now;

@@ -1,5 +1,5 @@
 /**
- * Reads that handlers started in the same turn are made with one query: a claimed batch starts its
+ * Reads that handlers started in the same turn of the event loop are made with one query: a claimed batch starts its
  * handlers together, and each asks for its own row first. `readMany` answers the rows it found.
  */
 export function batchedRead<V>(
@@ -20,7 +20,9 @@ export function batchedRead<V>(
       if (waiting === null) {
         const batch = new Map<string, Array<{ resolve(v: V | undefined): void; reject(e: unknown): void }>>();
         waiting = batch;
-        queueMicrotask(() => {
+        // After this turn's I/O callbacks, not its microtasks: the handlers of a claim resume from
+        // their earlier awaits at different depths, and each would otherwise start a batch of its own.
+        setImmediate(() => {
           waiting = null;
           void flush(batch);
         });
