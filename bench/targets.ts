@@ -10,9 +10,8 @@ interface Row {
   measure: string;
   before: string;
   /**
-   * Last measured on 2026-12-02: the PostgreSQL rows on branch perf (a machine loaded by other
-   * sessions, load 4–20), the SQLite rows on a quiet machine after the wake-up fix. See BENCHMARKS.md,
-   * "Fewer, larger units of work per message" and "The SQLite pipeline's lost wake-ups".
+   * Last measured on 2026-12-02 at 984c4b4, one `npm run bench` on a quiet machine (load 1.6–2.9).
+   * See BENCHMARKS.md, "Issue 11, session 5".
    */
   lastMeasured: string;
   target: string;
@@ -29,7 +28,7 @@ export function printTargets(since: number): void {
     {
       measure: 'SQLite full pipeline, msg/s sustained',
       before: '273–363',
-      lastMeasured: '334.7 quiet machine, after the wake-up fix (34 at load 11–14 before), NOT met',
+      lastMeasured: '664.5 (473.4 fully processed), NOT met',
       target: '≥ 1,000',
       value: at(e2e, 'throughput.sustained_completion_rate_per_s'),
       met: (v) => v >= 1000,
@@ -37,7 +36,7 @@ export function printTargets(since: number): void {
     {
       measure: 'SQLite gateway CPU per message, ms',
       before: '4.3',
-      lastMeasured: '5.15 quiet machine, after the wake-up fix (4.84 at load 11–14), NOT met',
+      lastMeasured: '2.19, NOT met',
       target: '≤ 1.5',
       value: at(e2e, 'throughput.gateway_cpu_ms_per_message'),
       met: (v) => v <= 1.5,
@@ -45,7 +44,7 @@ export function printTargets(since: number): void {
     {
       measure: 'at 500 msg/s: 200 → last finalized, p50 ms',
       before: '6,000',
-      lastMeasured: '2,787 quiet, after the wake-up fix (4,049 before it; 10.3 at 79 msg/s), NOT met',
+      lastMeasured: '2,616 (10.2 at 229 msg/s), NOT met',
       target: '≤ 20',
       value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p50_ms'),
       met: (v) => v <= 20,
@@ -53,7 +52,7 @@ export function printTargets(since: number): void {
     {
       measure: 'at 500 msg/s: 200 → last finalized, p99 ms',
       before: '7,400',
-      lastMeasured: '4,448 quiet, after the wake-up fix (27,108 before it; 59 at 79 msg/s), NOT met',
+      lastMeasured: '9,589 (48.4 at 229 msg/s), NOT met',
       target: '≤ 100',
       value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p99_ms'),
       met: (v) => v <= 100,
@@ -61,7 +60,7 @@ export function printTargets(since: number): void {
     {
       measure: 'PostgreSQL 1 node, commits per message (64 in flight)',
       before: '49–51',
-      lastMeasured: '8.79 at load 5, 10.73 at load 14–20 (41.52 before), NOT met',
+      lastMeasured: '8.22 (20.37 at the start of session 5, WORKER_CONCURRENCY=8), NOT met',
       target: '≤ 3',
       value: at(pg, 'pipeline.postgres_1.postgres_commits_per_message'),
       met: (v) => v <= 3,
@@ -69,7 +68,7 @@ export function printTargets(since: number): void {
     {
       measure: 'PostgreSQL CPU per message, ms',
       before: '27.5',
-      lastMeasured: '8.43 at load 5, 11.6 at load 14–20 (29.97 before), NOT met',
+      lastMeasured: '7.35, NOT met',
       target: '≤ 3',
       value: at(pg, 'pipeline.postgres_1.postgres_cpu_ms_per_message'),
       met: (v) => v <= 3,
@@ -77,8 +76,7 @@ export function printTargets(since: number): void {
     {
       measure: 'PostgreSQL 1 node pipeline / SQLite (same run)',
       before: '0.19',
-      lastMeasured:
-        '1.07 at load 5, 0.93 at load 14–20: met only because SQLite is slow in this bench (16 msg/s)',
+      lastMeasured: '0.30, NOT met',
       target: '≥ 0.5',
       value: at(pg, 'ratios.pipeline.postgres_1_to_sqlite_1'),
       met: (v) => v >= 0.5,
@@ -86,7 +84,7 @@ export function printTargets(since: number): void {
     {
       measure: 'accept rate / bare Fastify echo',
       before: '0.18–0.25',
-      lastMeasured: 'not measured on perf',
+      lastMeasured: '0.123, NOT met',
       target: '≥ 0.33',
       value: at(accept, 'ratio_gateway_to_fastify'),
       met: (v) => v >= 0.33,
