@@ -1,8 +1,11 @@
 import type { MessageRecord, RecipientRecord } from '../store/records.ts';
+import { lineType } from './render.ts';
 
 /**
  * A received message as Telnyx's `InboundMessagePayload`: `to` holds the organization's numbers that
- * received it, `cc` the other addressees of the group (never Bcc), media with `hash_sha256`.
+ * received it, `cc` the other addressees of the group (never Bcc), media with `hash_sha256`. An
+ * unknown carrier or line type is "", as in Telnyx's schema. `hash_sha256` is the media's SHA-256 as
+ * 64 hex characters, although the schema says 32 (the length of an MD5 in hex).
  */
 export function renderInboundMessage(m: MessageRecord, recipients: RecipientRecord[]) {
   return {
@@ -14,20 +17,20 @@ export function renderInboundMessage(m: MessageRecord, recipients: RecipientReco
     organization_id: m.organization_id,
     from: {
       phone_number: m.from_number,
-      carrier: m.from_carrier,
-      line_type: m.from_line_type,
+      carrier: m.from_carrier ?? '',
+      line_type: lineType(m.from_line_type),
       status: 'received',
     },
     to: recipients.map((r) => ({
       phone_number: r.phone_number,
-      carrier: r.carrier,
-      line_type: r.line_type,
+      carrier: r.carrier ?? '',
+      line_type: lineType(r.line_type),
       status: r.status,
     })),
     cc: (m.cc ?? []).map((phone_number) => ({
       phone_number,
-      carrier: null,
-      line_type: null,
+      carrier: '',
+      line_type: '' as const,
       status: 'delivered',
     })),
     text: m.text,

@@ -13,7 +13,8 @@ function earliest(values: Array<string | null>): string | null {
 
 const LINE_TYPES = new Set<string>(['Wireline', 'Wireless', 'VoWiFi', 'VoIP', 'Pre-Paid Wireless']);
 
-function lineType(value: string | null): OutboundMessagePayload['from']['line_type'] {
+/** A line type as Telnyx's schemas name them; an unknown one is "" (they have no null for it). */
+export function lineType(value: string | null): OutboundMessagePayload['from']['line_type'] {
   return value !== null && LINE_TYPES.has(value)
     ? (value as OutboundMessagePayload['from']['line_type'])
     : '';
