@@ -1,3 +1,4 @@
+import { batchedTransactions } from '../queue/batched-transaction.ts';
 import type { Store } from '../store/store.ts';
 import type { SimulatorLedger } from './simulator.ts';
 import { scheduleSimulatorReply } from './simulator-replies.ts';
@@ -8,17 +9,21 @@ import { scheduleSimulatorReply } from './simulator-replies.ts';
  * its answer and are recorded with it.
  */
 export function createStoreLedger(store: Store, onScheduled: () => void = () => {}): SimulatorLedger {
+  // The submits of the sends started together are written in one transaction.
+  const together = batchedTransactions(store);
   return {
     recordSubmits: (entries) => {
       const at = new Date().toISOString();
-      return store.simulator.recordMany(
-        entries.map((e) => ({
-          idempotency_key: e.idempotencyKey,
-          recipient_id: e.recipientId,
-          phone_number: e.phoneNumber,
-          carrier_message_id: e.carrierMessageId,
-          created_at: at,
-        })),
+      return together((tx) =>
+        tx.simulator.recordMany(
+          entries.map((e) => ({
+            idempotency_key: e.idempotencyKey,
+            recipient_id: e.recipientId,
+            phone_number: e.phoneNumber,
+            carrier_message_id: e.carrierMessageId,
+            created_at: at,
+          })),
+        ),
       );
     },
     async scheduleReplies(replies) {

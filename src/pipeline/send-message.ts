@@ -4,6 +4,7 @@ import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { SEND_QUEUE } from '../messages/create-group-mms.ts';
 import { batchedRead } from '../queue/batched-read.ts';
+import { batchedTransactions } from '../queue/batched-transaction.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
@@ -57,8 +58,10 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           throw new Error('sendMessageHandler needs a route or a connector');
         }),
     );
-  // The send jobs claimed together read their messages with one query.
+  // The send jobs claimed together read their messages with one query, and mark them `sending` in
+  // one transaction.
   const readMessage = batchedRead((ids) => store.messages.getMany(ids));
+  const markTogether = batchedTransactions(store);
   return {
     queue: SEND_QUEUE,
     async run(control) {
@@ -114,7 +117,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         return control.waitUntil(Math.min(plan.waitUntil, Date.parse(message.valid_until)));
       }
 
-      await store.transaction(async (tx) => {
+      await markTogether(async (tx) => {
         await control.holdLease(tx);
         if (media !== message.media) await tx.messages.updateMedia(message.id, media);
         await tx.messages.transitionRecipients(

@@ -37,6 +37,7 @@ export function createThroughputLimits(
 ): ThroughputLimits {
   const now = opts.now ?? Date.now;
   const senders = new Map<string, { perSecond: number | undefined; at: number }>();
+  let admitting: Promise<void> = Promise.resolve();
 
   return {
     async senderKey(message) {
@@ -66,13 +67,23 @@ export function createThroughputLimits(
       return { at: send.at, localAt: send.at - send.offsetMs + send.uncertaintyMs };
     },
     admit(messageId, keys, { mayWait }) {
-      return store.transaction((tx) =>
-        tx.throughput.admit(messageId, keys, {
-          leadMs: THROUGHPUT_LEAD_MS,
-          maxInlineMs: THROUGHPUT_MAX_INLINE_MS,
-          mayWait,
-        }),
+      // One at a time on this node, in the order asked: the sends of a claim start in message
+      // order, and two admissions racing to the database could otherwise give the later message the
+      // earlier place (a message let through at once holds no place for an earlier one to take back).
+      const admission = admitting.then(() =>
+        store.transaction((tx) =>
+          tx.throughput.admit(messageId, keys, {
+            leadMs: THROUGHPUT_LEAD_MS,
+            maxInlineMs: THROUGHPUT_MAX_INLINE_MS,
+            mayWait,
+          }),
+        ),
       );
+      admitting = admission.then(
+        () => {},
+        () => {},
+      );
+      return admission;
     },
   };
 }

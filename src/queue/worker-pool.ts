@@ -395,7 +395,9 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
       shareBound.add(queue);
       if ((newsOf.get(queue) ?? 0) <= newsBefore) othersMayHaveWork.delete(queue);
     }
-    ready.push(...claimed);
+    // In due order (a claim's rows come back in no particular order): what must go in order, such
+    // as a sender's messages under a throughput limit, starts in order.
+    ready.push(...claimed.sort((a, b) => a.run_at - b.run_at || a.id - b.id));
     startReady();
     return claimed.length === limit;
   }
