@@ -37,11 +37,8 @@ export interface WorkerPool {
   readonly workerId: string;
   /**
    * Tells an idle pool there may be work now (after a local enqueue, or a NOTIFY from another node),
-   * in `queue` when known, else in any queue.
-   */
-  /**
-   * There may be new work: in `queue` when known, and for `fairKey` (its organization) when known.
-   * Work of an organization already at its share of the queue is claimed when one of its jobs ends.
+   * in `queue` when known (else in any queue), for `fairKey` (its organization) when known. Work of
+   * an organization already at its share of the queue is claimed when one of its jobs ends.
    */
   wake(queue?: string, fairKey?: string): void;
   stop(): Promise<void>;
