@@ -148,7 +148,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         },
         ...(simulator ? { simulator: simulator.deps } : {}),
         workersRunning: () => (workers ? !closed : null),
-        chaos,
+        // Chaos mode's routes and API faults are a sandbox extension, like the handsets.
+        ...(config.sandbox ? { chaos } : {}),
         queueCap: createQueueCap(store, config.maxQueuedMessagesPerOrganization),
         send,
       },

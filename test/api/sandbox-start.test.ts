@@ -173,6 +173,11 @@ describe('production mode (SANDBOX=false)', () => {
       return deliveries.data.flatMap((d) => d.attempts)[0];
     });
     assert.match(attempt.error ?? '', /refused|not allowed/);
+    // The sandbox's extensions are not served: no handsets, no chaos rules.
+    for (const path of ['/v2/simulator/chaos/rules', '/v2/simulator/messages/latest?to=%2B13125550001']) {
+      const res = await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 404, path);
+    }
     assert.equal(receiver.received.length, 0);
   });
 });
