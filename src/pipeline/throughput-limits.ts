@@ -37,7 +37,8 @@ export function createThroughputLimits(
 ): ThroughputLimits {
   const now = opts.now ?? Date.now;
   const senders = new Map<string, { perSecond: number | undefined; at: number }>();
-  let admitting: Promise<void> = Promise.resolve();
+  /** The last admission asked for on this node, per key. */
+  const admitting = new Map<string, Promise<void>>();
 
   return {
     async senderKey(message) {
@@ -67,10 +68,12 @@ export function createThroughputLimits(
       return { at: send.at, localAt: send.at - send.offsetMs + send.uncertaintyMs };
     },
     admit(messageId, keys, { mayWait }) {
-      // One at a time on this node, in the order asked: the sends of a claim start in message
+      // One at a time per key on this node, in the order asked: the sends of a claim start in message
       // order, and two admissions racing to the database could otherwise give the later message the
       // earlier place (a message let through at once holds no place for an earlier one to take back).
-      const admission = admitting.then(() =>
+      // Messages that share no key (other senders, other connectors) do not wait for each other.
+      const before = Promise.all(keys.map((k) => admitting.get(k.key)));
+      const admission = before.then(() =>
         store.transaction((tx) =>
           tx.throughput.admit(messageId, keys, {
             leadMs: THROUGHPUT_LEAD_MS,
@@ -79,10 +82,14 @@ export function createThroughputLimits(
           }),
         ),
       );
-      admitting = admission.then(
+      const settled = admission.then(
         () => {},
         () => {},
       );
+      for (const k of keys) admitting.set(k.key, settled);
+      void settled.then(() => {
+        for (const k of keys) if (admitting.get(k.key) === settled) admitting.delete(k.key);
+      });
       return admission;
     },
   };
