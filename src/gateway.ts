@@ -23,6 +23,7 @@ import { parseE164 } from './numbers/e164.ts';
 import { createNumberLookup } from './numbers/lookup.ts';
 import { DEMO_PREFIX_TABLE_URL, loadPrefixTable } from './numbers/prefix-table.ts';
 import { outboundAllowList, startPipeline } from './pipeline/start-pipeline.ts';
+import { batchedTransactions } from './queue/batched-transaction.ts';
 import type { WorkerPool } from './queue/worker-pool.ts';
 import { openStore } from './store/open-store.ts';
 import { ensurePrivateDir } from './store/private-files.ts';
@@ -72,6 +73,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     rates,
     queueLifetimeMs: config.queueLifetimeSeconds * 1000,
     onQueued: (organizationId) => workers?.wake(SEND_QUEUE, organizationId),
+    localWorkers: (queue, organizationId) => workers?.reserve(queue, organizationId) ?? null,
+    ...(store.dialect === 'postgres' ? { transaction: batchedTransactions(store) } : {}),
   };
 
   const media = createFileMediaStore(path.join(config.dataDir, 'media'));

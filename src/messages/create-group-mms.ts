@@ -1,6 +1,8 @@
 import { apiError, apiErrors, telnyxError } from '../errors/api-error.ts';
 import { uuidV7 } from '../ids/uuid-v7.ts';
+import type { LocalRoom } from '../queue/worker-pool.ts';
 import type { MessageRecord, MessagingProfile, RecipientRecord } from '../store/records.ts';
+import type { MessageWithRecipients } from '../store/sql/messages.ts';
 import type { Repos, Store } from '../store/store.ts';
 import type { GroupMmsRequest } from './group-mms-schema.ts';
 import type { RateTable } from './pricing.ts';
@@ -20,6 +22,16 @@ export interface SendDeps {
   queueLifetimeMs: number;
   /** Told after a send job (of this organization, when known) is committed, so idle workers can start at once. */
   onQueued?(organizationId?: string): void;
+  /**
+   * This node's workers, when it runs them and they have room: the send job is inserted leased to
+   * them and started after the commit with the rows just written (no NOTIFY, claim or read).
+   */
+  localWorkers?(queue: string, organizationId: string): LocalRoom | null;
+  /**
+   * How an accept commits (default `store.transaction`). On PostgreSQL concurrent accepts share
+   * one (batchedTransactions): a commit each was most of the database's work per accepted message.
+   */
+  transaction?: Store['transaction'];
   now?(): Date;
 }
 
@@ -57,9 +69,18 @@ export async function createGroupMms(
 ) {
   // Its checks read in the same transaction as the writes: one commit per message on PostgreSQL
   // (each read outside a transaction is a commit of its own), and no opt-out slips in between.
-  const response = await deps.store.transaction((tx) => accept(tx, deps, organizationId, req, beforeInsert));
-  deps.onQueued?.(organizationId);
-  return response;
+  const room = deps.localWorkers?.(SEND_QUEUE, organizationId) ?? null;
+  const transaction = deps.transaction ?? deps.store.transaction;
+  let accepted: Awaited<ReturnType<typeof accept>>;
+  try {
+    accepted = await transaction((tx) => accept(tx, deps, organizationId, req, beforeInsert, room));
+  } catch (err) {
+    room?.cancel();
+    throw err;
+  }
+  if (room) room.take(accepted.leased);
+  else deps.onQueued?.(organizationId);
+  return accepted.response;
 }
 
 async function accept(
@@ -67,7 +88,8 @@ async function accept(
   deps: SendDeps,
   organizationId: string,
   req: GroupMmsRequest,
-  beforeInsert?: BeforeInsert,
+  beforeInsert: BeforeInsert | undefined,
+  room: LocalRoom | null,
 ) {
   const profile = await tx.profiles.getBySenderNumber(organizationId, req.from);
   if (!profile) throw apiError('40305', { pointer: '/from' });
@@ -132,6 +154,9 @@ async function accept(
     tags: [],
     received_at: receivedAt,
     valid_until: new Date(now.getTime() + deps.queueLifetimeMs).toISOString(),
+    direction: 'outbound',
+    cc: [],
+    connector: null,
   };
   const recipients: RecipientRecord[] = destinations.map(({ phone, info }, position) => ({
     id: uuidV7(now.getTime()),
@@ -152,6 +177,15 @@ async function accept(
   const response = renderGroupMessage(message, recipients, deps.rates);
   await beforeInsert?.(tx, { profile, message, recipients, response });
   await tx.messages.insert(message, recipients);
-  await tx.jobs.enqueue({ queue: SEND_QUEUE, payload: { messageId: id }, fairKey: organizationId });
-  return response;
+  const job = { queue: SEND_QUEUE, payload: { messageId: id }, fairKey: organizationId };
+  if (!room) {
+    await tx.jobs.enqueue(job);
+    return { response, leased: [] };
+  }
+  const fresh: MessageWithRecipients = { message, recipients };
+  const leased = await tx.jobs.enqueueMany([{ ...job, fresh }], {
+    leasedTo: room.workerId,
+    leaseMs: room.leaseMs,
+  });
+  return { response, leased };
 }

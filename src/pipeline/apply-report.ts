@@ -2,6 +2,7 @@ import { batchedRead } from '../queue/batched-read.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MessageRecord, RecipientRecord } from '../store/records.ts';
+import type { MessageWithRecipients } from '../store/sql/messages.ts';
 import type { Repos, Store } from '../store/store.ts';
 import { emitRecipientEvents } from './emit-event.ts';
 import { finalizeRecipients, GAVE_UP } from './recipient-transitions.ts';
@@ -32,7 +33,14 @@ export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySc
     queue: CARRIER_REPORT_QUEUE,
     async run(control) {
       const reports = reportsOf(control.job.payload);
-      const candidates = await Promise.all(reports.map((r) => readRecipients(r.carrierMessageId)));
+      // Inserted by the submit answer that gave these reports, on this node: its rows as written.
+      const fresh = control.job.fresh as MessageWithRecipients | undefined;
+      const candidates = await Promise.all(
+        reports.map((r) => {
+          const known = fresh?.recipients.filter((c) => c.carrier_message_id === r.carrierMessageId);
+          return known && known.length > 0 ? known : readRecipients(r.carrierMessageId);
+        }),
+      );
       const matched: Matched[] = [];
       const unknown: StoredReport[] = [];
       reports.forEach((report, i) => {
@@ -44,7 +52,11 @@ export function applyReportHandler(deps: { store: Store; unmatchedRetry: RetrySc
       });
       const messages = new Map<string, MessageRecord>();
       for (const { recipient } of matched) {
-        const message = messages.get(recipient.message_id) ?? (await readMessage(recipient.message_id));
+        const message =
+          messages.get(recipient.message_id) ??
+          (fresh?.message.id === recipient.message_id
+            ? fresh.message
+            : await readMessage(recipient.message_id));
         if (message) messages.set(recipient.message_id, message);
       }
       const apply = (tx: Repos) => applyReports(tx, matched, messages);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeliveryReport, ScheduledReport } from '../carriers/types.ts';
+import type { MessageWithRecipients } from '../store/sql/messages.ts';
 import type { Repos } from '../store/store.ts';
 
 export const CARRIER_REPORT_QUEUE = 'carrier.report';
@@ -63,6 +64,8 @@ export async function recordScheduledReports(
   repos: Pick<Repos, 'jobs'>,
   scheduled: readonly ScheduledReport[],
   now: number,
+  /** The message and its recipients as the answer's transaction left them, when known exactly. */
+  fresh?: MessageWithRecipients,
 ): Promise<void> {
   const byDue = new Map<number, StoredReport[]>();
   for (const { report, at } of scheduled) {
@@ -78,6 +81,7 @@ export async function recordScheduledReports(
       payload: { reports },
       delayMs: Math.max(0, due - now),
       uniqueKey: `reports:${createHash('sha256').update(who).digest('base64url')}`,
+      ...(fresh ? { fresh } : {}),
     });
   }
 }

@@ -8,6 +8,7 @@ import { batchedTransactions } from '../queue/batched-transaction.ts';
 import type { JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
+import type { MessageWithRecipients } from '../store/sql/messages.ts';
 import type { Repos, Store } from '../store/store.ts';
 import { emitRecipientEvents } from './emit-event.ts';
 import { finalizeRecipients, GAVE_UP } from './recipient-transitions.ts';
@@ -65,7 +66,10 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
   return {
     queue: SEND_QUEUE,
     async run(control) {
-      const found = await readMessage(String(control.job.payload.messageId));
+      // Started by the node that accepted it: the message as that accept wrote it.
+      const found =
+        (control.job.fresh as MessageWithRecipients | undefined) ??
+        (await readMessage(String(control.job.payload.messageId)));
       const pending = found?.recipients.filter((r) => r.status === 'queued' || r.status === 'sending') ?? [];
       if (!found || pending.length === 0) return control.complete();
       const { message } = found;
@@ -178,10 +182,12 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       return control.complete(async (tx) => {
         if (connector) await tx.breakers.recordMessageConnector(message.id, connector);
         const now = new Date();
-        await recordAnswer(tx, sending, pending, answered.recipients, now);
+        const recipients = await recordAnswer(tx, sending, pending, answered.recipients, now);
         // The reports the carrier gave with its answer: durable with it, one job per due time.
-        if (answered.reports && answered.reports.length > 0)
-          await recordScheduledReports(tx, answered.reports, Date.now());
+        if (answered.reports && answered.reports.length > 0) {
+          const fresh = recipients && { message: { ...sending, connector: connector ?? null }, recipients };
+          await recordScheduledReports(tx, answered.reports, Date.now(), fresh ?? undefined);
+        }
       });
     },
     // Crashed too often: every recipient not yet submitted ends `sending_failed`, with its webhook.
@@ -205,7 +211,8 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
 /**
  * The carrier's answer, per recipient, with a statement per kind of outcome rather than per
  * recipient: sent (with message.sent), accepted but awaiting its `sent` report (still `sending`, with
- * its carrier id), refused, or left out of the answer (both final, with message.finalized).
+ * its carrier id), refused, or left out of the answer (both final, with message.finalized). Returns
+ * the recipients as now stored when every one was accepted and moved (the usual answer), else null.
  */
 async function recordAnswer(
   tx: Repos,
@@ -213,7 +220,7 @@ async function recordAnswer(
   pending: RecipientRecord[],
   outcomes: RecipientSubmitOutcome[],
   now: Date,
-): Promise<void> {
+): Promise<RecipientRecord[] | null> {
   const at = now.toISOString();
   const byId = new Map<string, RecipientRecord>(pending.map((r) => [r.id, r]));
   const sent: RecipientRecord[] = [];
@@ -237,21 +244,27 @@ async function recordAnswer(
     await finalizeRecipients(tx, message, recipients, 'sending_failed', toErrors(error), ['sending'], now);
   }
   const queued = { status: 'sending' as const, errors: [], carrierIds };
-  await tx.messages.transitionRecipients(awaiting, ['sending'], queued, at);
+  const stillSending = await tx.messages.transitionRecipients(awaiting, ['sending'], queued, at);
   const change = { status: 'sent' as const, errors: [], sent_at: at };
   const moved = await tx.messages.transitionRecipients(sent, ['sending'], { ...change, carrierIds }, at);
-  await emitRecipientEvents(
-    tx,
-    message,
-    sent
-      .filter((r) => moved.has(r.id))
-      .map((r) => ({ ...r, ...change, carrier_message_id: carrierIds.get(r.id)!, updated_at: at })),
-    'message.sent',
-    now,
-  );
+  const nowSent = sent
+    .filter((r) => moved.has(r.id))
+    .map((r) => ({ ...r, ...change, carrier_message_id: carrierIds.get(r.id)!, updated_at: at }));
+  await emitRecipientEvents(tx, message, nowSent, 'message.sent', now);
   const answered = new Set(outcomes.map((o) => o.recipientId));
   const missing = pending.filter((r) => !answered.has(r.id));
   if (missing.length > 0) {
     await finalizeRecipients(tx, message, missing, 'sending_failed', [NOT_IN_ANSWER], ['sending'], now);
   }
+  const awaitingNow = awaiting
+    .filter((r) => stillSending.has(r.id))
+    .map((r) => ({
+      ...r,
+      status: 'sending' as const,
+      errors: [],
+      carrier_message_id: carrierIds.get(r.id)!,
+      updated_at: at,
+    }));
+  const known = [...nowSent, ...awaitingNow];
+  return known.length === pending.length ? pending.map((r) => known.find((k) => k.id === r.id)!) : null;
 }

@@ -152,7 +152,8 @@ export function startPipeline(
   const workers = pool;
   return {
     workerId: workers.workerId,
-    wake: (queue) => workers.wake(queue),
+    wake: (queue, fairKey) => workers.wake(queue, fairKey),
+    reserve: (queue, fairKey) => workers.reserve(queue, fairKey),
     async stop() {
       await workers.stop();
       await connectors.close();

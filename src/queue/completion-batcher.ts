@@ -1,5 +1,6 @@
-import type { JobRecord, NewJob } from '../store/records.ts';
+import type { JobRecord, NewJob, WebhookAttemptRecord, WebhookEventRecord } from '../store/records.ts';
 import { LeaseLostError } from '../store/sql/jobs.ts';
+import type { WebhookEventUpdate } from '../store/sql/webhooks.ts';
 import type { Repos, Store } from '../store/store.ts';
 
 export interface CompletionBatcherOptions {
@@ -54,8 +55,9 @@ export function createCompletionBatcher(opts: CompletionBatcherOptions) {
         opts.workerId,
       );
       const children: NewJob[] = [];
-      const buffered = withBufferedEnqueue(tx, children);
-      for (const w of batch) if (held.has(w.job.id)) await w.effects?.(buffered);
+      const gathered = gatheredWrites(tx, children);
+      for (const w of batch) if (held.has(w.job.id)) await w.effects?.(gathered.repos);
+      await gathered.write();
       const local = opts.takeLocally(children);
       const shared = children.filter((c) => !local.includes(c));
       await tx.jobs.enqueueMany(shared);
@@ -116,8 +118,35 @@ export function createCompletionBatcher(opts: CompletionBatcherOptions) {
   };
 }
 
-/** The transaction's repositories, with `jobs.enqueue` collecting into `into` instead of inserting. */
-function withBufferedEnqueue(tx: Repos, into: NewJob[]): Repos {
-  const jobs = { ...tx.jobs, enqueue: async (job: NewJob) => void into.push(job) };
-  return new Proxy(tx, { get: (target, key) => (key === 'jobs' ? jobs : target[key as keyof Repos]) });
+/**
+ * The transaction's repositories, with the writes that the effects of many jobs repeat gathered and
+ * made with one statement each once every effect has run: the jobs they enqueue (into `children`,
+ * inserted by the batch), the webhook events they record, and the webhook rounds (attempts and event
+ * states). Nothing in a batch reads those rows back, so writing them at the end changes no effect's
+ * outcome.
+ */
+function gatheredWrites(tx: Repos, children: NewJob[]): { repos: Repos; write(): Promise<void> } {
+  const newEvents: WebhookEventRecord[] = [];
+  const attempts: Array<Omit<WebhookAttemptRecord, 'id'>> = [];
+  const events: WebhookEventUpdate[] = [];
+  const jobs = { ...tx.jobs, enqueue: async (job: NewJob) => void children.push(job) };
+  const webhooks = {
+    ...tx.webhooks,
+    insertEvent: async (e: WebhookEventRecord) => void newEvents.push(e),
+    insertEvents: async (rows: readonly WebhookEventRecord[]) => void newEvents.push(...rows),
+    insertAttempt: async (a: Omit<WebhookAttemptRecord, 'id'>) => void attempts.push(a),
+    insertAttempts: async (rows: readonly Omit<WebhookAttemptRecord, 'id'>[]) => void attempts.push(...rows),
+    updateEvent: async (id: string, fields: WebhookEventUpdate['fields']) => void events.push({ id, fields }),
+  };
+  const replaced: Partial<Repos> = { jobs, webhooks };
+  return {
+    repos: new Proxy(tx, {
+      get: (target, key) => replaced[key as keyof Repos] ?? target[key as keyof Repos],
+    }),
+    async write() {
+      await tx.webhooks.insertEvents(newEvents);
+      await tx.webhooks.insertAttempts(attempts);
+      await tx.webhooks.updateEvents(events);
+    },
+  };
 }

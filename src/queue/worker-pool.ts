@@ -29,7 +29,10 @@ export interface WorkerPoolOptions {
   crashSchedule: RetrySchedule;
   /** Completions are committed together when this many wait, or after `maxDelayMs`. */
   completionBatch?: { maxSize: number; maxDelayMs: number; maxInFlight?: number };
-  /** At most this many jobs inserted leased to this worker wait for a slot (default 4 × concurrency). */
+  /**
+   * At most this many jobs of a queue wait here, leased, for a slot (default 4 × concurrency): a
+   * queue whose jobs wait (webhooks of an organization at its share) leaves the others' room alone.
+   */
   localQueueSize?: number;
 }
 
@@ -41,7 +44,21 @@ export interface WorkerPool {
    * an organization already at its share of the queue is claimed when one of its jobs ends.
    */
   wake(queue?: string, fairKey?: string): void;
+  /**
+   * Room in this worker's local queue for a job of `queue` (of organization `fairKey`), or null
+   * (full, stopping). The caller inserts the job leased to this worker and hands it over with `take`
+   * after its commit (no NOTIFY, no claim), or gives the room back with `cancel`.
+   */
+  reserve(queue: string, fairKey?: string): LocalRoom | null;
   stop(): Promise<void>;
+}
+
+export interface LocalRoom {
+  readonly workerId: string;
+  readonly leaseMs: number;
+  /** The jobs inserted leased to this worker, once committed. */
+  take(jobs: JobRecord[]): void;
+  cancel(): void;
 }
 
 interface Running {
@@ -74,6 +91,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   /** Jobs leased to this worker that wait for a slot of their queue. */
   let ready: JobRecord[] = [];
   let stopping = false;
+  /** Rooms given by `reserve` and not yet taken or cancelled: promised slots, like ready jobs. */
+  const rooms: Array<{ queue: string; fairKey: string | null }> = [];
   let wakeUp: (() => void) | null = null;
   let wakePending = false;
 
@@ -149,8 +168,13 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     leaseMs: opts.leaseMs,
     takeLocally: (jobs: readonly NewJob[]) => {
       if (stopping) return [];
-      let room = localQueueSize - ready.length;
-      return jobs.filter((j) => handlers.has(j.queue) && !j.runAt && !j.delayMs && room-- > 0);
+      const room = new Map(queues.map((q) => [q, localRoom(q)]));
+      return jobs.filter((j) => {
+        const left = room.get(j.queue) ?? 0;
+        if (left <= 0 || j.runAt || j.delayMs) return false;
+        room.set(j.queue, left - 1);
+        return true;
+      });
     },
     onLeased: (jobs) => {
       ready.push(...jobs);
@@ -167,12 +191,21 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const held = (queue: string) => {
     const byKey = new Map<string, number>();
     let total = 0;
-    for (const j of [...[...running.values()].map((r) => r.job), ...ready]) {
+    const jobs = [...[...running.values()].map((r) => r.job), ...ready];
+    for (const j of [...jobs, ...rooms.map((r) => ({ queue: r.queue, fair_key: r.fairKey }))]) {
       if (j.queue !== queue) continue;
       total++;
       if (j.fair_key !== null) byKey.set(j.fair_key, (byKey.get(j.fair_key) ?? 0) + 1);
     }
     return { total, byKey };
+  };
+
+  /** How many more jobs of `queue` may wait here for a slot. */
+  const localRoom = (queue: string) => {
+    let waiting = 0;
+    for (const j of ready) if (j.queue === queue) waiting++;
+    for (const r of rooms) if (r.queue === queue) waiting++;
+    return localQueueSize - waiting;
   };
 
   /** Whether `fairKey` holds its share of `queue` (running or waiting here), so a claim leaves it out. */
@@ -198,7 +231,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const now = runningIn(queue);
     let promised = 0;
     const starting = new Map(now.byKey);
-    for (const j of ready) {
+    for (const j of [...rooms.map((r) => ({ queue: r.queue, fair_key: r.fairKey })), ...ready]) {
       if (j.queue !== queue) continue;
       const mine = j.fair_key === null ? 0 : (starting.get(j.fair_key) ?? 0);
       if (mine >= fairCap(queue)) continue;
@@ -379,7 +412,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     // one without a claim (a claim that takes one job is a commit per job on PostgreSQL).
     const most = Math.max(0, ...[...h.byKey.values()].filter((n) => n < cap));
     const startable = Math.min(free, cap - most);
-    const ahead = Math.max(0, Math.min(capacity(queue), localQueueSize - ready.length));
+    const ahead = Math.max(0, Math.min(capacity(queue), localRoom(queue)));
     const limit = startable + ahead;
     const claimed = await store.jobs.claim(workerId, limit, opts.leaseMs, undefined, {
       queue,
@@ -479,9 +512,39 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
 
   const looping = loop();
 
+  function reserve(queue: string, fairKey?: string): LocalRoom | null {
+    // Like the jobs a completion batch takes: one that cannot start yet waits here, leased, in
+    // due order with the rest, as it would wait in the database (a slot or its share comes free).
+    if (stopping || !handlers.has(queue) || localRoom(queue) <= 0) return null;
+    const room = { queue, fairKey: fairKey ?? null };
+    rooms.push(room);
+    let open = true;
+    const close = () => {
+      if (!open) return false;
+      open = false;
+      rooms.splice(rooms.indexOf(room), 1);
+      return true;
+    };
+    return {
+      workerId,
+      leaseMs: opts.leaseMs,
+      take(jobs) {
+        if (!close()) return;
+        // Stopping: `stop` hands back every job leased to this worker, these too.
+        if (stopping) return;
+        ready.push(...jobs);
+        kick();
+      },
+      cancel() {
+        if (close()) kick();
+      },
+    };
+  }
+
   return {
     workerId,
     wake,
+    reserve,
     async stop() {
       stopping = true;
       wake();

@@ -126,6 +126,8 @@ export interface JobRecord {
   failed_at: number | null;
   /** Whose work it is (the organization): one key may not hold every slot of a queue. */
   fair_key: string | null;
+  /** Not stored: the `fresh` of the NewJob this worker inserted leased to itself (see NewJob). */
+  fresh?: unknown;
 }
 
 export interface NewJob {
@@ -139,6 +141,13 @@ export interface NewJob {
   uniqueKey?: string;
   /** The organization whose work it is, for fairness between organizations. */
   fairKey?: string;
+  /**
+   * Not stored: the rows that the transaction inserting the job wrote for it (a webhook event, a
+   * message and its recipients). A worker that inserts the job leased to itself runs it with these
+   * instead of reading them back; a job claimed from the database has none. Only for rows that
+   * nothing but this job changes before it runs, or whose changes it guards against anyway.
+   */
+  fresh?: unknown;
 }
 
 export interface WebhookUrlState {

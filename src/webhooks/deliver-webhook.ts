@@ -52,7 +52,9 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
   return {
     queue: WEBHOOK_QUEUE,
     async run(control) {
-      const event = await readEvent(String(control.job.payload.eventId));
+      const event =
+        (control.job.fresh as WebhookEventRecord | undefined) ??
+        (await readEvent(String(control.job.payload.eventId)));
       if (event?.status !== 'pending') return control.complete();
       const round = event.attempts + 1;
       const urls = event.urls.map((u) => ({ ...u }));
@@ -122,9 +124,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
         if (result.retryAfterMs !== null) retryAfterMs = Math.max(retryAfterMs ?? 0, result.retryAfterMs);
       }
 
-      const saveAttempts = async (tx: Repos) => {
-        for (const a of attempts) await tx.webhooks.insertAttempt(a);
-      };
+      const saveAttempts = (tx: Repos) => tx.webhooks.insertAttempts(attempts);
       const now = new Date().toISOString();
       const delay = urls.every((u) => u.gone)
         ? null

@@ -42,6 +42,7 @@ export async function recordWebhookEvents(tx: Repos, events: readonly NewWebhook
       delivered_to: null,
       created_at: e.now.toISOString(),
       completed_at: null,
+      next_attempt_at: null,
     }));
   if (rows.length === 0) return 0;
   if (rows.length === 1) await tx.webhooks.insertEvent(rows[0]!);
@@ -51,6 +52,8 @@ export async function recordWebhookEvents(tx: Repos, events: readonly NewWebhook
       queue: WEBHOOK_QUEUE,
       payload: { eventId: row.id },
       fairKey: row.organization_id,
+      // Only the delivery job changes its event.
+      fresh: row,
     });
   }
   return rows.length;

@@ -20,6 +20,15 @@ const fromRow = (r: JobRow): JobRecord => ({
   payload: parseJson<Record<string, unknown>>(r.payload, {}),
 });
 
+/** Hands each job inserted leased to its inserter the `fresh` rows of the NewJob it came from. */
+function withFresh(jobs: readonly NewJob[], rows: readonly JobRow[], inserted: JobRecord[]): void {
+  const byPayload = new Map(jobs.map((j) => [`${j.queue} ${JSON.stringify(j.payload)}`, j.fresh]));
+  rows.forEach((r, i) => {
+    const fresh = byPayload.get(`${r.queue} ${r.payload}`);
+    if (fresh !== undefined) inserted[i]!.fresh = fresh;
+  });
+}
+
 /** Thrown when a worker finishes a job whose lease another worker has since taken. */
 export class LeaseLostError extends Error {
   constructor(jobId: number) {
@@ -247,7 +256,9 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
             owner,
             leaseMs,
           ]);
-      return rows.map(fromRow);
+      const inserted = rows.map(fromRow);
+      if (owner !== null && jobs.some((j) => j.fresh !== undefined)) withFresh(jobs, rows, inserted);
+      return inserted;
     },
 
     /**

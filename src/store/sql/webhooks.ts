@@ -30,7 +30,69 @@ const attemptFromRow = (r: AttemptRow): WebhookAttemptRecord => ({
   status_code: r.status_code === null ? null : Number(r.status_code),
 });
 
+/** A webhook event's state after a delivery round. */
+export interface WebhookEventUpdate {
+  id: string;
+  fields: Pick<WebhookEventRecord, 'urls' | 'status' | 'attempts' | 'delivered_to' | 'completed_at'> & {
+    next_attempt_at?: string | null;
+  };
+}
+
 export function webhooksRepo(db: SqlExecutor) {
+  /** Many events' new state in one statement (the rounds a completion batch records). */
+  async function updateEvents(updates: readonly WebhookEventUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const values = (u: WebhookEventUpdate) => [
+      u.id,
+      JSON.stringify(u.fields.urls),
+      u.fields.status,
+      u.fields.attempts,
+      u.fields.delivered_to,
+      u.fields.completed_at,
+      u.fields.next_attempt_at ?? null,
+    ];
+    if (updates.length === 1) {
+      const [id, ...rest] = values(updates[0]!);
+      await db.run(
+        'UPDATE webhook_events SET urls = ?, status = ?, attempts = ?, delivered_to = ?, completed_at = ?, next_attempt_at = ? WHERE id = ?',
+        [...rest, id],
+      );
+      return;
+    }
+    // The same event twice: the later state wins, as it would one statement after the other.
+    const last = [...new Map(updates.map((u) => [u.id, u])).values()];
+    await db.run(
+      `WITH v (id, urls, status, attempts, delivered_to, completed_at, next_attempt_at) AS (
+         VALUES ${last.map(() => '(?, ?, ?, CAST(? AS INTEGER), ?, ?, ?)').join(', ')}
+       )
+       UPDATE webhook_events SET urls = v.urls, status = v.status, attempts = v.attempts,
+         delivered_to = v.delivered_to, completed_at = v.completed_at, next_attempt_at = v.next_attempt_at
+       FROM v WHERE webhook_events.id = v.id`,
+      last.flatMap(values),
+    );
+  }
+
+  async function insertAttempts(attempts: readonly Omit<WebhookAttemptRecord, 'id'>[]): Promise<void> {
+    if (attempts.length === 0) return;
+    await db.run(
+      `INSERT INTO webhook_attempts (event_id, attempt, url, outcome, status_code, duration_ms, response_body, error,
+         created_at, request_headers)
+       VALUES ${attempts.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      attempts.flatMap((a) => [
+        a.event_id,
+        a.attempt,
+        a.url,
+        a.outcome,
+        a.status_code,
+        a.duration_ms,
+        a.response_body,
+        a.error,
+        a.created_at,
+        a.request_headers ? JSON.stringify(a.request_headers) : null,
+      ]),
+    );
+  }
+
   /** Many events in one statement. */
   async function insertEvents(events: readonly WebhookEventRecord[]): Promise<void> {
     if (events.length === 0) return;
@@ -73,44 +135,11 @@ export function webhooksRepo(db: SqlExecutor) {
       const row = await db.get<EventRow>('SELECT * FROM webhook_events WHERE id = ?', [id]);
       return row && eventFromRow(row);
     },
-    async updateEvent(
-      id: string,
-      fields: Pick<WebhookEventRecord, 'urls' | 'status' | 'attempts' | 'delivered_to' | 'completed_at'> & {
-        next_attempt_at?: string | null;
-      },
-    ): Promise<void> {
-      await db.run(
-        'UPDATE webhook_events SET urls = ?, status = ?, attempts = ?, delivered_to = ?, completed_at = ?, next_attempt_at = ? WHERE id = ?',
-        [
-          JSON.stringify(fields.urls),
-          fields.status,
-          fields.attempts,
-          fields.delivered_to,
-          fields.completed_at,
-          fields.next_attempt_at ?? null,
-          id,
-        ],
-      );
-    },
-    async insertAttempt(a: Omit<WebhookAttemptRecord, 'id'>): Promise<void> {
-      await db.run(
-        `INSERT INTO webhook_attempts (event_id, attempt, url, outcome, status_code, duration_ms, response_body, error,
-           created_at, request_headers)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          a.event_id,
-          a.attempt,
-          a.url,
-          a.outcome,
-          a.status_code,
-          a.duration_ms,
-          a.response_body,
-          a.error,
-          a.created_at,
-          a.request_headers ? JSON.stringify(a.request_headers) : null,
-        ],
-      );
-    },
+    updateEvent: (id: string, fields: WebhookEventUpdate['fields']): Promise<void> =>
+      updateEvents([{ id, fields }]),
+    updateEvents,
+    insertAttempt: (a: Omit<WebhookAttemptRecord, 'id'>): Promise<void> => insertAttempts([a]),
+    insertAttempts,
     async listEventsForMessage(messageId: string): Promise<WebhookEventRecord[]> {
       const rows = await db.all<EventRow>(
         'SELECT * FROM webhook_events WHERE message_id = ? ORDER BY created_at, id',
