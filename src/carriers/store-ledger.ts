@@ -1,4 +1,5 @@
-import { batchedTransactions } from '../queue/batched-transaction.ts';
+import { batchedCalls } from '../queue/batched-calls.ts';
+import type { SimulatorSubmissionRow } from '../store/sql/simulator-ledger.ts';
 import type { Store } from '../store/store.ts';
 import type { SimulatorLedger } from './simulator.ts';
 import { scheduleSimulatorReply } from './simulator-replies.ts';
@@ -9,21 +10,23 @@ import { scheduleSimulatorReply } from './simulator-replies.ts';
  * its answer and are recorded with it.
  */
 export function createStoreLedger(store: Store, onScheduled: () => void = () => {}): SimulatorLedger {
-  // The submits of the sends started together are written in one transaction.
-  const together = batchedTransactions(store);
+  // The submits of the sends started together are written with one statement.
+  const record = batchedCalls(async (submits: Array<Omit<SimulatorSubmissionRow, 'times_seen'>>[]) => {
+    const results = await store.simulator.recordMany(submits.flat());
+    const starts = submits.map((_, i) => submits.slice(0, i).reduce((n, e) => n + e.length, 0));
+    return submits.map((entries, i) => results.slice(starts[i], starts[i]! + entries.length));
+  });
   return {
     recordSubmits: (entries) => {
       const at = new Date().toISOString();
-      return together((tx) =>
-        tx.simulator.recordMany(
-          entries.map((e) => ({
-            idempotency_key: e.idempotencyKey,
-            recipient_id: e.recipientId,
-            phone_number: e.phoneNumber,
-            carrier_message_id: e.carrierMessageId,
-            created_at: at,
-          })),
-        ),
+      return record(
+        entries.map((e) => ({
+          idempotency_key: e.idempotencyKey,
+          recipient_id: e.recipientId,
+          phone_number: e.phoneNumber,
+          carrier_message_id: e.carrierMessageId,
+          created_at: at,
+        })),
       );
     },
     async scheduleReplies(replies) {

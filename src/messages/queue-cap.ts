@@ -20,6 +20,28 @@ export interface QueueCap {
 
 export function createQueueCap(store: Store, max: number, now: () => number = Date.now): QueueCap {
   const seen = new Map<string, { count: number; at: number }>();
+  // One count per organization at a time: the requests that find the count stale together share it
+  // (else every request in flight at that moment counted).
+  const counting = new Map<string, Promise<number>>();
+  const countOf = (organizationId: string) => {
+    let pending = counting.get(organizationId);
+    if (!pending) {
+      pending = store.throughput.queuedSends(SEND_QUEUE, organizationId, max).then(
+        (count) => {
+          counting.delete(organizationId);
+          if (seen.size > 10_000) seen.clear();
+          seen.set(organizationId, { count, at: now() });
+          return count;
+        },
+        (err: unknown) => {
+          counting.delete(organizationId);
+          throw err;
+        },
+      );
+      counting.set(organizationId, pending);
+    }
+    return pending;
+  };
   return {
     async refusal(organizationId) {
       if (max <= 0) return null;
@@ -29,13 +51,14 @@ export function createQueueCap(store: Store, max: number, now: () => number = Da
       if (fresh && (known.count < max * FAR_BELOW || known.count >= max)) {
         count = known.count;
       } else {
-        count = await store.throughput.queuedSends(SEND_QUEUE, organizationId, max);
-        if (seen.size > 10_000) seen.clear();
-        seen.set(organizationId, { count, at: now() });
+        await countOf(organizationId);
+        count = seen.get(organizationId)?.count ?? 0;
       }
       if (count >= max) return { retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS };
       // Counted as queued from now on (a send refused later only makes the next count sooner).
-      seen.get(organizationId)!.count = count + 1;
+      const entry = seen.get(organizationId);
+      if (entry) entry.count = count + 1;
+      else seen.set(organizationId, { count: count + 1, at: now() });
       return null;
     },
   };

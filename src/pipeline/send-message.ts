@@ -3,11 +3,12 @@ import { ERRORS } from '../errors/catalogue.ts';
 import type { FetchMessageMediaResult } from '../media/fetch-message-media.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { SEND_QUEUE } from '../messages/create-group-mms.ts';
+import { batchedCalls } from '../queue/batched-calls.ts';
 import { batchedRead } from '../queue/batched-read.ts';
-import { batchedTransactions } from '../queue/batched-transaction.ts';
-import type { JobHandler } from '../queue/job-handler.ts';
+import type { JobControl, JobHandler } from '../queue/job-handler.ts';
 import { nextRetryDelay, type RetrySchedule } from '../queue/retry-schedule.ts';
 import type { JobRecord, MediaItem, MessageRecord, RecipientRecord } from '../store/records.ts';
+import { LeaseLostError } from '../store/sql/jobs.ts';
 import type { MessageWithRecipients } from '../store/sql/messages.ts';
 import type { Repos, Store } from '../store/store.ts';
 import { emitRecipientEvents } from './emit-event.ts';
@@ -59,10 +60,12 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
           throw new Error('sendMessageHandler needs a route or a connector');
         }),
     );
-  // The send jobs claimed together read their messages with one query, and mark them `sending` in
-  // one transaction.
+  // The send jobs claimed together read their messages with one query, and start together: one
+  // transaction renews their leases and marks their recipients `sending`, a statement each.
   const readMessage = batchedRead((ids) => store.messages.getMany(ids));
-  const markTogether = batchedTransactions(store);
+  const startTogether = batchedCalls((starts: SendStart[]) =>
+    store.transaction((tx) => startSends(tx, starts)),
+  );
   return {
     queue: SEND_QUEUE,
     async run(control) {
@@ -121,16 +124,14 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         return control.waitUntil(Math.min(plan.waitUntil, Date.parse(message.valid_until)));
       }
 
-      await markTogether(async (tx) => {
-        await control.holdLease(tx);
-        if (media !== message.media) await tx.messages.updateMedia(message.id, media);
-        await tx.messages.transitionRecipients(
-          pending,
-          ['queued'],
-          { status: 'sending' },
-          new Date().toISOString(),
-        );
+      control.signal.throwIfAborted();
+      const started = await startTogether({
+        control,
+        messageId: message.id,
+        ...(media !== message.media ? { media } : {}),
+        pending,
       });
+      if (!started) throw new LeaseLostError(control.job.id);
       const sending: MessageRecord = { ...message, media };
 
       const { connector, result } = await plan.submit({
@@ -206,6 +207,40 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
       );
     },
   };
+}
+
+interface SendStart {
+  control: JobControl;
+  messageId: string;
+  /** The media as fetched, when the message's record must be updated with it. */
+  media?: MediaItem[];
+  pending: RecipientRecord[];
+}
+
+/**
+ * Renews the leases of sends about to submit and marks their recipients `sending`, committed before
+ * any of them submits; answers, per send, whether it still held its lease (one that lost it marks
+ * nothing and must not submit).
+ */
+async function startSends(tx: Repos, starts: readonly SendStart[]): Promise<boolean[]> {
+  const held = new Set<number>();
+  const owners = new Map<string, SendStart[]>();
+  for (const s of starts)
+    owners.set(s.control.lease.workerId, [...(owners.get(s.control.lease.workerId) ?? []), s]);
+  for (const [workerId, group] of owners) {
+    const ids = group.map((s) => s.control.job.id);
+    for (const id of await tx.jobs.extendLeases(workerId, ids, group[0]!.control.lease.ms)) held.add(id);
+  }
+  const live = starts.filter((s) => held.has(s.control.job.id));
+  for (const s of live) if (s.media) await tx.messages.updateMedia(s.messageId, s.media);
+  const pending = live.flatMap((s) => s.pending);
+  await tx.messages.transitionRecipients(
+    pending,
+    ['queued'],
+    { status: 'sending' },
+    new Date().toISOString(),
+  );
+  return starts.map((s) => held.has(s.control.job.id));
 }
 
 /**

@@ -121,8 +121,8 @@ export function createCompletionBatcher(opts: CompletionBatcherOptions) {
 /**
  * The transaction's repositories, with the writes that the effects of many jobs repeat gathered and
  * made with one statement each once every effect has run: the jobs they enqueue (into `children`,
- * inserted by the batch), the webhook events they record, and the webhook rounds (attempts and event
- * states). Nothing in a batch reads those rows back, so writing them at the end changes no effect's
+ * inserted by the batch), the webhook events they record, the webhook rounds (attempts and event
+ * states), and the connector each message went out by. Nothing in a batch reads those rows back, so writing them at the end changes no effect's
  * outcome.
  */
 function gatheredWrites(tx: Repos, children: NewJob[]): { repos: Repos; write(): Promise<void> } {
@@ -138,7 +138,13 @@ function gatheredWrites(tx: Repos, children: NewJob[]): { repos: Repos; write():
     insertAttempts: async (rows: readonly Omit<WebhookAttemptRecord, 'id'>[]) => void attempts.push(...rows),
     updateEvent: async (id: string, fields: WebhookEventUpdate['fields']) => void events.push({ id, fields }),
   };
-  const replaced: Partial<Repos> = { jobs, webhooks };
+  const connectors: Array<{ messageId: string; connector: string }> = [];
+  const breakers = {
+    ...tx.breakers,
+    recordMessageConnector: async (messageId: string, connector: string) =>
+      void connectors.push({ messageId, connector }),
+  };
+  const replaced: Partial<Repos> = { jobs, webhooks, breakers };
   return {
     repos: new Proxy(tx, {
       get: (target, key) => replaced[key as keyof Repos] ?? target[key as keyof Repos],
@@ -147,6 +153,7 @@ function gatheredWrites(tx: Repos, children: NewJob[]): { repos: Repos; write():
       await tx.webhooks.insertEvents(newEvents);
       await tx.webhooks.insertAttempts(attempts);
       await tx.webhooks.updateEvents(events);
+      await tx.breakers.recordMessageConnectors(connectors);
     },
   };
 }

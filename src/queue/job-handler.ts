@@ -19,6 +19,11 @@ export interface JobControl {
    * it. Call it in the transaction before a step that must not happen twice (a carrier submit).
    */
   holdLease(tx: Repos): Promise<void>;
+  /**
+   * Who holds this job's lease, and how long a renewal keeps it: handlers that start many jobs
+   * together renew theirs with one `jobs.extendLeases`, and treat a job not renewed as lost.
+   */
+  readonly lease: { readonly workerId: string; readonly ms: number };
   /** Records partial results and runs the job again at `runAt` (its own schedule), atomically. */
   retryAt(runAt: number, error: string, effects?: (tx: Repos) => Promise<void>): Promise<void>;
   /**

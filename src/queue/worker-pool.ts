@@ -254,6 +254,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         r.finishing = true;
         await completer.complete(job, effects);
       },
+      lease: { workerId, ms: opts.leaseMs },
       holdLease: async (tx) => {
         live();
         if (!(await tx.jobs.extendLeases(workerId, [job.id], opts.leaseMs)).has(job.id)) {

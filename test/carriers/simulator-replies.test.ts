@@ -48,6 +48,7 @@ function control(payload: Record<string, unknown>, store: Store): JobControl & {
       c.completed++;
     },
     async holdLease() {},
+    lease: { workerId: 'test', ms: 60_000 },
     async retryAt() {
       throw new Error('not expected');
     },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { batchedCalls } from '../../src/queue/batched-calls.ts';
 import { batchedTransactions } from '../../src/queue/batched-transaction.ts';
 import { countingDriver } from '../support/counting-driver.ts';
 import { storesUnderTest } from '../support/databases.ts';
@@ -58,3 +59,24 @@ for (const { name, open } of storesUnderTest()) {
     });
   });
 }
+
+describe('batched calls', () => {
+  test('calls of one turn are made as one; when that fails, each is made alone and only the bad one fails', async () => {
+    const made: number[][] = [];
+    const call = batchedCalls(async (args: number[]) => {
+      made.push(args);
+      if (args.includes(13)) throw new Error('13 refused');
+      return args.map((n) => n * 2);
+    });
+    assert.deepEqual(await Promise.all([1, 2, 3].map(call)), [2, 4, 6]);
+    assert.deepEqual(made, [[1, 2, 3]]);
+
+    made.length = 0;
+    const outcomes = await Promise.allSettled([4, 13, 5].map(call));
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)),
+      [8, '13 refused', 10],
+    );
+    assert.deepEqual(made, [[4, 13, 5], [4], [13], [5]]);
+  });
+});

@@ -19,7 +19,7 @@ import { deliverWebhookHandler } from '../../src/webhooks/deliver-webhook.ts';
 import { createSigner, generateSigningKeyPair } from '../../src/webhooks/signing.ts';
 import { countingDriver, type Statement } from '../support/counting-driver.ts';
 import { storesUnderTest } from '../support/databases.ts';
-import { phoneNumber, profile, seedOrganization } from '../support/store-fixtures.ts';
+import { message, phoneNumber, profile, recipient, seedOrganization } from '../support/store-fixtures.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -295,6 +295,106 @@ for (const { name, open } of storesUnderTest()) {
         );
         assert.equal(await store.jobs.count('message.send'), 6);
         assert.ok(together.every((m) => m.to.every((t) => t.status === 'queued')));
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('sends started together renew their leases and mark their recipients with a statement each; one whose lease was taken marks nothing and submits nothing', async () => {
+      let counted!: ReturnType<typeof countingDriver>;
+      const store = await open((d) => {
+        counted = countingDriver(d);
+        return counted.driver;
+      });
+      const submitted: string[] = [];
+      try {
+        await seed(store);
+        const ids = ['msg_s1', 'msg_s2', 'msg_s3'];
+        for (const [m, id] of ids.entries()) {
+          await store.transaction(async (tx) => {
+            await tx.messages.insert(
+              {
+                ...message(ORG, 'prof_fresh', id),
+                media: [],
+                valid_until: new Date(Date.now() + 3_600_000).toISOString(),
+              },
+              [0, 1, 2].map((i) => recipient(id, `${id}_r${i}`, i, `+1312555800${m}${i}`)),
+            );
+            await tx.jobs.enqueue({ queue: 'message.send', payload: { messageId: id }, fairKey: ORG });
+          });
+        }
+        const send = sendMessageHandler({
+          store,
+          route: {
+            async prepare(m) {
+              // Another worker takes msg_s2's lease between its claim and its start.
+              if (m.id === 'msg_s2') {
+                await counted.driver.run("UPDATE jobs SET locked_by = 'thief' WHERE payload LIKE ?", [
+                  '%msg_s2%',
+                ]);
+              }
+              return {
+                async submit(s) {
+                  submitted.push(s.messageId);
+                  return {
+                    connector: 'test',
+                    result: {
+                      ok: true,
+                      recipients: s.recipients.map((r) => ({
+                        recipientId: r.recipientId,
+                        accepted: true as const,
+                        carrierMessageId: `car_${r.recipientId}`,
+                      })),
+                    },
+                  };
+                },
+              };
+            },
+          },
+          mediaStore: createFileMediaStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mms-gateway-media-'))),
+          fetchMedia: async () => {
+            throw new Error('no media in these tests');
+          },
+          carrierRetry: tiny,
+        });
+        const pool = runPool(store, [send]);
+        try {
+          await waitFor(async () => (await store.jobs.count('message.send')) === 1, {
+            description: 'the two sends still leased completed',
+          });
+        } finally {
+          await pool.stop();
+        }
+        assert.deepEqual(submitted.sort(), ['msg_s1', 'msg_s3']);
+        const renewals = matching(counted.statements, /UPDATE jobs SET locked_until/).filter(
+          (r) => r.tx !== 0,
+        );
+        const marks = matching(
+          counted.statements,
+          /UPDATE message_recipients SET status = \?, updated_at = \?\s+WHERE/,
+        ).filter((r) => r.rows > 0);
+        // One statement renewed the two held leases (msg_s2 may reach its start in the same turn or,
+        // its route having awaited the theft, in a later one: either way its renewal finds nothing).
+        assert.deepEqual(
+          renewals.map((r) => r.rows).filter((n) => n > 0),
+          [2],
+        );
+        const both = renewals.find((r) => r.rows === 2)!;
+        assert.equal(marks.length, 1);
+        assert.equal(marks[0]!.tx, both.tx, 'renewed and marked in one transaction');
+        assert.equal(marks[0]!.rows, 6, 'the six recipients of the two held sends marked sending');
+        const s2 = await store.messages.get('msg_s2');
+        assert.deepEqual(
+          s2!.recipients.map((r) => r.status),
+          ['queued', 'queued', 'queued'],
+        );
+        for (const id of ['msg_s1', 'msg_s3']) {
+          const found = await store.messages.get(id);
+          assert.ok(
+            found!.recipients.every((r) => r.status === 'sent'),
+            id,
+          );
+        }
       } finally {
         await store.close();
       }

@@ -94,5 +94,23 @@ export function connectorBreakersRepo(db: SqlExecutor, dialect: Dialect) {
     async recordMessageConnector(messageId: string, connector: string): Promise<void> {
       await db.run('UPDATE messages SET connector = ? WHERE id = ?', [connector, messageId]);
     },
+    /** Many messages' connectors in one statement (the sends a completion batch records). */
+    async recordMessageConnectors(
+      taken: ReadonlyArray<{ messageId: string; connector: string }>,
+    ): Promise<void> {
+      if (taken.length === 0) return;
+      if (taken.length === 1) {
+        await db.run('UPDATE messages SET connector = ? WHERE id = ?', [
+          taken[0]!.connector,
+          taken[0]!.messageId,
+        ]);
+        return;
+      }
+      await db.run(
+        `WITH v (id, connector) AS (VALUES ${taken.map(() => '(?, ?)').join(', ')})
+         UPDATE messages SET connector = v.connector FROM v WHERE messages.id = v.id`,
+        taken.flatMap((t) => [t.messageId, t.connector]),
+      );
+    },
   };
 }
