@@ -3,7 +3,7 @@ import { loadMigrations } from '../migrations/load-migrations.ts';
 import type { SqlDriver, SqlExecutor } from '../sql/driver.ts';
 import { createListener } from './listener.ts';
 import { migratePostgres } from './migrate.ts';
-import { cachedToPositional } from './placeholders.ts';
+import { cachedToPositional, preparedNames } from './placeholders.ts';
 import { withTransaction } from './transaction.ts';
 
 export interface PostgresDriver extends SqlDriver {
@@ -28,9 +28,28 @@ function toPostgres(value: unknown): unknown {
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
-function executor(db: Queryable, translate: (sql: string) => string): SqlExecutor {
-  const query = async <T>(sql: string, params?: unknown[]) =>
-    db.query<T & pg.QueryResultRow>(translate(sql), params?.map(toPostgres));
+/** PostgreSQL's "cached plan must not change result type", after a table changed under a prepared statement. */
+const isStalePlan = (err: unknown) =>
+  (err as { code?: string }).code === '0A000' && /cached plan/.test(String((err as Error).message));
+
+function executor(
+  db: Queryable,
+  translate: (sql: string) => string,
+  prepared: ReturnType<typeof preparedNames>,
+): SqlExecutor {
+  const query = async <T>(sql: string, params?: unknown[]) => {
+    const text = translate(sql);
+    const values = params?.map(toPostgres);
+    const name = values && values.length > 0 ? prepared.nameOf(text) : undefined;
+    if (name === undefined) return db.query<T & pg.QueryResultRow>(text, values);
+    try {
+      return await db.query<T & pg.QueryResultRow>({ name, text, values });
+    } catch (err) {
+      if (!isStalePlan(err)) throw err;
+      prepared.forget(text);
+      return db.query<T & pg.QueryResultRow>(text, values);
+    }
+  };
   return {
     async all<T>(sql: string, params?: unknown[]) {
       return (await query<T>(sql, params)).rows;
@@ -89,7 +108,8 @@ export async function openPostgres(url: string, opts: { poolSize?: number } = {}
   }
 
   const translate = cachedToPositional();
-  const direct = executor(pool, translate);
+  const prepared = preparedNames();
+  const direct = executor(pool, translate, prepared);
   const listener = createListener({
     connectionString: url,
     types,
@@ -107,7 +127,7 @@ export async function openPostgres(url: string, opts: { poolSize?: number } = {}
       return withTransaction(pool, async (client) => {
         let open = true;
         try {
-          return await fn(scopedTo(executor(client, translate), () => open));
+          return await fn(scopedTo(executor(client, translate, prepared), () => open));
         } finally {
           open = false;
         }
