@@ -49,8 +49,18 @@ export async function postWebhook(options: PostWebhookOptions): Promise<WebhookA
   const invalid = invalidUrlReason(url);
   if (invalid) return failure('failed', elapsed(), invalid);
 
+  // One controller for the deadline and the caller's signal (AbortSignal.any costs far more per
+  // request: weak references and a signal to collect).
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort();
+  }, timeoutMs);
+  const outer = options.signal;
+  const forward = () => deadline.abort(outer?.reason);
+  if (outer?.aborted) forward();
+  else outer?.addEventListener('abort', forward, { once: true });
   try {
     let response: Dispatcher.ResponseData;
     try {
@@ -60,12 +70,10 @@ export async function postWebhook(options: PostWebhookOptions): Promise<WebhookA
         body,
         headers: buildHeaders(options.headers),
         dispatcher,
-        signal: options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal,
+        signal: deadline.signal,
       });
     } catch (err) {
-      const message = deadline.signal.aborted
-        ? timeoutMessage(timeoutMs)
-        : describeNetworkErrorForTenant(err);
+      const message = timedOut ? timeoutMessage(timeoutMs) : describeNetworkErrorForTenant(err);
       const full = describeNetworkErrorForOperator(err);
       // A URL refused by the outbound guard will be refused every time: retire it like a 410.
       if (isOutboundBlocked(err)) return failure('gone', elapsed(), message, full);
@@ -76,7 +84,7 @@ export async function postWebhook(options: PostWebhookOptions): Promise<WebhookA
     const outcome = classifyStatus(statusCode);
     // The status is already decided; a body that stalls or breaks only costs us the log excerpt.
     const read = await readBounded(response.body, maxResponseBytes);
-    const bodyError = read.error && (deadline.signal.aborted ? timeoutMessage(timeoutMs) : read.error.tenant);
+    const bodyError = read.error && (timedOut ? timeoutMessage(timeoutMs) : read.error.tenant);
     return {
       outcome,
       statusCode,
@@ -88,6 +96,7 @@ export async function postWebhook(options: PostWebhookOptions): Promise<WebhookA
     };
   } finally {
     clearTimeout(timer);
+    outer?.removeEventListener('abort', forward);
   }
 }
 
