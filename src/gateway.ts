@@ -52,7 +52,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       'data folder was readable by other users; made it private (0700)',
     );
   }
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    backgroundCheckpoints: true,
+  });
   const sandbox = config.bootstrap ? await bootstrapSandbox(store) : null;
   const keysCreated = await ensureOrganizationSigningKeys(store);
   if (keysCreated > 0)

@@ -5,6 +5,7 @@ import { ensurePrivateDir, ensurePrivateFile, tightenExistingFiles } from '../pr
 import type { SqlDriver, SqlExecutor } from '../sql/driver.ts';
 import { createGroupCommitter } from './group-commit.ts';
 import { Mutex } from './mutex.ts';
+import { startWalCheckpointer } from './wal-checkpointer.ts';
 
 type Db = Database.Database;
 
@@ -49,7 +50,15 @@ function syncExecutor(statements: StatementCache): SqlExecutor {
  * process (not necessarily a power cut). One connection; transactions are serialised by a mutex so
  * an async transaction never sees another's statements, and grouped into shared commits.
  */
-export function openSqlite(file: string): SqlDriver {
+export interface SqliteOptions {
+  /**
+   * Checkpoint the WAL from a worker thread (the gateway's store); the main connection then
+   * checkpoints only if that falls far behind. Off for short-lived stores (tests, CLI commands).
+   */
+  backgroundCheckpoints?: boolean;
+}
+
+export function openSqlite(file: string, opts: SqliteOptions = {}): SqlDriver {
   if (file !== ':memory:') {
     ensurePrivateDir(path.dirname(file));
     // Created 0600 before SQLite opens it: SQLite would create it 0644 (less the umask), and gives
@@ -61,8 +70,10 @@ export function openSqlite(file: string): SqlDriver {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // Checkpoint every ~40 MB of WAL rather than every ~4 MB: a page rewritten many times between
-  // checkpoints is copied to the database once, and fewer commits pay for a checkpoint.
-  db.pragma('wal_autocheckpoint = 10000');
+  // checkpoints is copied to the database once, and fewer commits pay for a checkpoint. With
+  // background checkpoints, the main connection's own is only a backstop (~400 MB).
+  const checkpointer = opts.backgroundCheckpoints && file !== ':memory:' ? startWalCheckpointer(file) : null;
+  db.pragma(`wal_autocheckpoint = ${checkpointer ? 100_000 : 10_000}`);
   db.pragma('busy_timeout = 5000');
   // 64 MiB of page cache instead of 2 MiB: the hot index pages stay in memory under load.
   db.pragma('cache_size = -65536');
@@ -108,6 +119,7 @@ export function openSqlite(file: string): SqlDriver {
       }
     },
     async close() {
+      await checkpointer?.stop();
       await mutex.run(() => db.close());
     },
   };
