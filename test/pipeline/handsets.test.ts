@@ -311,7 +311,8 @@ test('wait returns as soon as the message (or one recipient) is final, and times
   const whole = await api<Waited>(gw, 'GET', `/v2/simulator/messages/${id}/wait?timeout_ms=300`);
   assert.equal(whole.status, 200);
   assert.equal(whole.body.meta.timed_out, true);
-  assert.ok(whole.body.meta.waited_ms >= 300, `waited ${whole.body.meta.waited_ms} ms`);
+  // libuv starts a timer from the loop's cached clock, so it can fire up to 1 ms early by Date.now().
+  assert.ok(whole.body.meta.waited_ms >= 299, `waited ${whole.body.meta.waited_ms} ms`);
   assert.equal(whole.body.data.to.find((r) => r.phone_number === SLOW)!.status, 'sent');
 
   // A message that becomes final: answered then, not at the timeout.
