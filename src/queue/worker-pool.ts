@@ -46,7 +46,7 @@ export interface WorkerPool {
   wake(queue?: string, fairKey?: string): void;
   /**
    * Room in this worker's local queue for a job of `queue` (of organization `fairKey`), or null
-   * (full, stopping). The caller inserts the job leased to this worker and hands it over with `take`
+   * (a queue's capacity of jobs already waiting here, stopping). The caller inserts the job leased to this worker and hands it over with `take`
    * after its commit (no NOTIFY, no claim), or gives the room back with `cancel`.
    */
   reserve(queue: string, fairKey?: string): LocalRoom | null;
@@ -514,9 +514,11 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const looping = loop();
 
   function reserve(queue: string, fairKey?: string): LocalRoom | null {
-    // Like the jobs a completion batch takes: one that cannot start yet waits here, leased, in
-    // due order with the rest, as it would wait in the database (a slot or its share comes free).
-    if (stopping || !handlers.has(queue) || localRoom(queue) <= 0) return null;
+    // One that cannot start yet waits here, leased, in due order with the rest, as it would wait in
+    // the database (a slot or its share comes free); but no more of them than a claim takes ahead
+    // (a queue's capacity), so that a busy node does not keep from idle ones the work its API took.
+    if (stopping || !handlers.has(queue)) return null;
+    if (localQueueSize - localRoom(queue) >= Math.min(capacity(queue), localQueueSize)) return null;
     const room = { queue, fairKey: fairKey ?? null };
     rooms.push(room);
     let open = true;

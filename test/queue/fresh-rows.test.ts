@@ -400,6 +400,52 @@ for (const { name, open } of storesUnderTest()) {
       }
     });
 
+    test("a node keeps at most a queue's capacity of accepted work waiting for it; past that, accepts queue for every node", async () => {
+      const store = await open();
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slow: JobHandler = {
+        queue: 'message.send',
+        async run(control) {
+          await held;
+          await control.complete();
+        },
+      };
+      const pool = startWorkerPool({
+        store,
+        handlers: [slow],
+        logger: pino({ level: 'silent' }),
+        concurrency: 2,
+        // One organization may take both slots here.
+        fairShare: 1,
+        pollMs: 60_000,
+        leaseMs: 60_000,
+        shutdownGraceMs: 50,
+        jobTimeoutMs: 60_000,
+        crashSchedule: tiny,
+      });
+      try {
+        await seed(store);
+        const deps = sendDeps(store, pool);
+        const url = 'http://127.0.0.1:9/hook';
+        // Two start (the pool's two slots), two wait for them, leased here; the fifth is the database's.
+        for (let n = 1; n <= 5; n++) await createGroupMms(deps, ORG, request(url, n));
+        const jobs = await store.jobs.claim('another-node', 10, 60_000);
+        assert.deepEqual(
+          jobs.map((j) => j.queue),
+          ['message.send'],
+          'one send left for any node',
+        );
+        assert.equal(pool.reserve('webhook.deliver', ORG), null, 'no handler here for that queue');
+      } finally {
+        release();
+        await pool.stop();
+        await store.close();
+      }
+    });
+
     test('event states written together: the later state of the same event wins', async () => {
       const store = await open();
       try {
