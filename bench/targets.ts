@@ -28,7 +28,7 @@ export function printTargets(since: number): void {
     {
       measure: 'SQLite full pipeline, msg/s sustained',
       before: '273–363',
-      lastMeasured: '571.7 (438.7 fully processed; 656.8 in the run before), NOT met',
+      lastMeasured: '557.1 (510.1 fully processed; 571.7–656.8 in the session 6 runs before), NOT met',
       target: '≥ 1,000',
       value: at(e2e, 'throughput.sustained_completion_rate_per_s'),
       met: (v) => v >= 1000,
@@ -36,7 +36,7 @@ export function printTargets(since: number): void {
     {
       measure: 'SQLite gateway CPU per message, ms',
       before: '4.3',
-      lastMeasured: '2.49 (2.12 in the run before), NOT met',
+      lastMeasured: '2.13 (2.12–2.49 in the session 6 runs before), NOT met',
       target: '≤ 1.5',
       value: at(e2e, 'throughput.gateway_cpu_ms_per_message'),
       met: (v) => v <= 1.5,
@@ -44,7 +44,7 @@ export function printTargets(since: number): void {
     {
       measure: 'at 500 msg/s: 200 → last finalized, p50 ms',
       before: '6,000',
-      lastMeasured: '257.9 (7.7 at 235 msg/s), NOT met',
+      lastMeasured: '266.4 (7.8 at 241 msg/s), NOT met',
       target: '≤ 20',
       value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p50_ms'),
       met: (v) => v <= 20,
@@ -52,7 +52,7 @@ export function printTargets(since: number): void {
     {
       measure: 'at 500 msg/s: 200 → last finalized, p99 ms',
       before: '7,400',
-      lastMeasured: '8,976.6 (20.6 at 235 msg/s; about 300 in runs that keep up), NOT met',
+      lastMeasured: '7,655.7 (71.4 at 241 msg/s; about 300 in runs that keep up), NOT met',
       target: '≤ 100',
       value: at(e2e, 'latency_at_target_rate.accepted_to_finalized_ms.p99_ms'),
       met: (v) => v <= 100,
@@ -60,7 +60,7 @@ export function printTargets(since: number): void {
     {
       measure: 'PostgreSQL 1 node, commits per message (64 in flight)',
       before: '49–51',
-      lastMeasured: '1.72 (6.26 at the end of session 5), met',
+      lastMeasured: '2.18 (6.26 at the end of session 5), met',
       target: '≤ 3',
       value: at(pg, 'pipeline.postgres_1.postgres_commits_per_message'),
       met: (v) => v <= 3,
@@ -68,7 +68,7 @@ export function printTargets(since: number): void {
     {
       measure: 'PostgreSQL CPU per message, ms',
       before: '27.5',
-      lastMeasured: '2.11 (6.29 at the end of session 5), met',
+      lastMeasured: '2.32 (6.29 at the end of session 5), met',
       target: '≤ 3',
       value: at(pg, 'pipeline.postgres_1.postgres_cpu_ms_per_message'),
       met: (v) => v <= 3,
@@ -84,7 +84,7 @@ export function printTargets(since: number): void {
     {
       measure: 'accept rate / bare Fastify echo',
       before: '0.18–0.25',
-      lastMeasured: '0.127 (0.148 in the run before), NOT met',
+      lastMeasured: '0.127 (0.148 in one run of session 6), NOT met',
       target: '≥ 0.33',
       value: at(accept, 'ratio_gateway_to_fastify'),
       met: (v) => v >= 0.33,
