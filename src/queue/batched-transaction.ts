@@ -14,7 +14,11 @@ interface Unit {
  * every unit runs again in a transaction of its own, so only a failing unit fails: a unit must
  * touch nothing but the database.
  */
-export function batchedTransactions(store: Store): <T>(fn: (tx: Repos) => Promise<T>) => Promise<T> {
+export function batchedTransactions(
+  store: Store,
+  /** At most this many units share a transaction (many concurrent accepts make several). */
+  maxUnits = 64,
+): <T>(fn: (tx: Repos) => Promise<T>) => Promise<T> {
   let waiting: Unit[] | null = null;
 
   const alone = (unit: Unit) => store.transaction(unit.fn).then(unit.resolve, unit.reject);
@@ -37,11 +41,11 @@ export function batchedTransactions(store: Store): <T>(fn: (tx: Repos) => Promis
 
   return <T>(fn: (tx: Repos) => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
-      if (waiting === null) {
+      if (waiting === null || waiting.length >= maxUnits) {
         const batch: Unit[] = [];
         waiting = batch;
         setImmediate(() => {
-          waiting = null;
+          if (waiting === batch) waiting = null;
           void flush(batch);
         });
       }

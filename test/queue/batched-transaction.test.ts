@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { batchedCalls } from '../../src/queue/batched-calls.ts';
 import { batchedTransactions } from '../../src/queue/batched-transaction.ts';
+import type { NewJob } from '../../src/store/records.ts';
+import type { Repos } from '../../src/store/store.ts';
 import { countingDriver } from '../support/counting-driver.ts';
 import { storesUnderTest } from '../support/databases.ts';
 
@@ -78,5 +80,43 @@ describe('batched calls', () => {
       [8, '13 refused', 10],
     );
     assert.deepEqual(made, [[4, 13, 5], [4], [13], [5]]);
+  });
+});
+
+describe('batched transactions, bounded', () => {
+  test('more units than a batch holds make several transactions, each unit answered once', async () => {
+    const store = await storesUnderTest()[0]!.open();
+    try {
+      const sizes: number[] = [];
+      const counting = {
+        ...store,
+        transaction: <T>(fn: (tx: Repos) => Promise<T>) =>
+          store.transaction(async (tx) => {
+            let units = 0;
+            const enqueue = (job: NewJob) => {
+              units++;
+              return tx.jobs.enqueue(job);
+            };
+            const jobs = { ...tx.jobs, enqueue };
+            const result = await fn({ ...tx, jobs });
+            sizes.push(units);
+            return result;
+          }),
+      };
+      const together = batchedTransactions(counting, 3);
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5, 6, 7].map((n) =>
+          together(async (tx) => {
+            await tx.jobs.enqueue({ queue: 'q', payload: { n } });
+            return n;
+          }),
+        ),
+      );
+      assert.deepEqual(results, [1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual(sizes, [3, 3, 1]);
+      assert.equal(await store.jobs.count('q'), 7);
+    } finally {
+      await store.close();
+    }
   });
 });
