@@ -20,9 +20,17 @@ const fromRow = (r: JobRow): JobRecord => ({
   payload: parseJson<Record<string, unknown>>(r.payload, {}),
 });
 
-/** Hands each job inserted leased to its inserter the `fresh` rows of the NewJob it came from. */
-function withFresh(jobs: readonly NewJob[], rows: readonly JobRow[], inserted: JobRecord[]): void {
-  const byPayload = new Map(jobs.map((j) => [`${j.queue} ${JSON.stringify(j.payload)}`, j.fresh]));
+/**
+ * Hands each job inserted leased to its inserter the `fresh` rows of the NewJob it came from (by
+ * queue and payload as inserted: the rows come back in no promised order).
+ */
+function withFresh(
+  jobs: readonly NewJob[],
+  payloads: readonly string[],
+  rows: readonly JobRow[],
+  inserted: JobRecord[],
+): void {
+  const byPayload = new Map(jobs.map((j, i) => [`${j.queue} ${payloads[i]}`, j.fresh]));
   rows.forEach((r, i) => {
     const fresh = byPayload.get(`${r.queue} ${r.payload}`);
     if (fresh !== undefined) inserted[i]!.fresh = fresh;
@@ -231,10 +239,11 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
       const owner = opts.leasedTo ?? null;
       const leaseMs = owner === null ? null : (opts.leaseMs ?? 60_000);
       const delays = jobs.map((j) => j.delayMs ?? delayOf(j.runAt, now));
+      const payloads = jobs.map((j) => JSON.stringify(j.payload));
       const rows = pg
         ? await db.all<JobRow>(insertManySql, [
             jobs.map((j) => j.queue),
-            jobs.map((j) => JSON.stringify(j.payload)),
+            payloads,
             delays,
             jobs.map((j) => j.uniqueKey ?? null),
             jobs.map((j) => j.fairKey ?? null),
@@ -244,20 +253,15 @@ export function jobsRepo(db: SqlExecutor, dialect: Dialect) {
           ])
         : await db.all<JobRow>(insertManySql, [
             JSON.stringify(
-              jobs.map((j, i) => [
-                j.queue,
-                JSON.stringify(j.payload),
-                delays[i],
-                j.uniqueKey ?? null,
-                j.fairKey ?? null,
-              ]),
+              jobs.map((j, i) => [j.queue, payloads[i], delays[i], j.uniqueKey ?? null, j.fairKey ?? null]),
             ),
             clock(now),
             owner,
             leaseMs,
           ]);
       const inserted = rows.map(fromRow);
-      if (owner !== null && jobs.some((j) => j.fresh !== undefined)) withFresh(jobs, rows, inserted);
+      if (owner !== null && jobs.some((j) => j.fresh !== undefined))
+        withFresh(jobs, payloads, rows, inserted);
       return inserted;
     },
 
