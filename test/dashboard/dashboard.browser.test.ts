@@ -89,7 +89,14 @@ test('a wrong key cannot sign in', async () => {
 
 test('sign in by keyboard; the session cookie is HttpOnly and SameSite=Strict', async () => {
   await page.goto(`${gw.url}/dashboard/login`);
-  await page.keyboard.type(gw.apiKey); // the key field has focus on load
+  // The key field takes the focus on load (autofocus); on a busy machine that can come after
+  // goto returns, and keys typed before it went nowhere (seen once in a full run).
+  await page.waitForFunction(() =>
+    [...((document.activeElement as HTMLInputElement | null)?.labels ?? [])].some((l) =>
+      l.textContent?.includes('API key'),
+    ),
+  );
+  await page.keyboard.type(gw.apiKey);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Messages' }).waitFor();
   const [cookie] = await context.cookies(`${gw.url}/dashboard`);
