@@ -15,13 +15,10 @@ export interface JobControl {
    */
   complete(effects?: (tx: Repos) => Promise<void>): Promise<void>;
   /**
-   * Inside `tx`: renews this job's lease, or throws LeaseLostError when another worker has taken
-   * it. Call it in the transaction before a step that must not happen twice (a carrier submit).
-   */
-  holdLease(tx: Repos): Promise<void>;
-  /**
-   * Who holds this job's lease, and how long a renewal keeps it: handlers that start many jobs
-   * together renew theirs with one `jobs.extendLeases`, and treat a job not renewed as lost.
+   * Who holds this job's lease, and how long a renewal keeps it. Before a step that must not happen
+   * twice (a carrier submit), renew it inside the transaction that commits first
+   * (`jobs.extendLeases`, one statement for the jobs started together) and treat a job not renewed
+   * as lost (LeaseLostError).
    */
   readonly lease: { readonly workerId: string; readonly ms: number };
   /** Records partial results and runs the job again at `runAt` (its own schedule), atomically. */

@@ -255,12 +255,6 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         await completer.complete(job, effects);
       },
       lease: { workerId, ms: opts.leaseMs },
-      holdLease: async (tx) => {
-        live();
-        if (!(await tx.jobs.extendLeases(workerId, [job.id], opts.leaseMs)).has(job.id)) {
-          throw new LeaseLostError(job.id);
-        }
-      },
       retryAt: async (runAt, error, effects) => {
         live();
         r.finishing = true;

@@ -47,7 +47,6 @@ function control(payload: Record<string, unknown>, store: Store): JobControl & {
       if (effects) await store.transaction(effects);
       c.completed++;
     },
-    async holdLease() {},
     lease: { workerId: 'test', ms: 60_000 },
     async retryAt() {
       throw new Error('not expected');
