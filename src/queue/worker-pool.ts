@@ -480,13 +480,15 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   // leases.
   async function beat(): Promise<void> {
     const live = [...running.values()].filter((r) => !r.abort.signal.aborted);
-    const ids = [...live.map((r) => r.job.id), ...ready.map((j) => j.id)];
+    const waiting = new Set(ready.map((j) => j.id));
+    const ids = [...live.map((r) => r.job.id), ...waiting];
     if (ids.length > 0) {
       const kept = await store.jobs.extendLeases(workerId, ids, opts.leaseMs);
       for (const r of live) {
         if (!kept.has(r.job.id) && !r.finishing) r.abort.abort(new LeaseLostError(r.job.id));
       }
-      ready = ready.filter((j) => kept.has(j.id));
+      // Jobs handed over while the renewal ran were not in it: their fresh leases stand.
+      ready = ready.filter((j) => !waiting.has(j.id) || kept.has(j.id));
     }
     if ((await store.jobs.reclaimExpired()) > 0) wake();
   }

@@ -369,6 +369,58 @@ for (const { name, open } of storesUnderTest()) {
       }
     });
 
+    test('a job handed over while a heartbeat is renewing leases waits for its slot, not for its lease to run out', async () => {
+      const store = await open();
+      const first = gate();
+      const runs: Array<{ n: unknown; crashes: number }> = [];
+      const workers = pool(
+        store,
+        [
+          handler('q', async (c) => {
+            runs.push({ n: c.job.payload.n, crashes: c.job.crashes });
+            if (c.job.payload.n === 'A') await first.opened;
+            await c.complete();
+          }),
+        ],
+        { concurrency: 1, leaseMs: 600 },
+      );
+      // The next renewal of leases is held until B has been handed over.
+      const renewing = gate();
+      const renew = gate();
+      const extendLeases = store.jobs.extendLeases.bind(store.jobs);
+      let held = false;
+      store.jobs.extendLeases = async (...args) => {
+        if (!held && runs.length > 0) {
+          held = true;
+          renewing.open();
+          await renew.opened;
+        }
+        return extendLeases(...args);
+      };
+      try {
+        await store.jobs.enqueue({ queue: 'q', payload: { n: 'A' } });
+        workers.wake();
+        await renewing.opened;
+        // B arrives leased to this worker while A holds the only slot: B waits here for it.
+        const room = workers.reserve('q');
+        assert.ok(room);
+        const leased = { leasedTo: room.workerId, leaseMs: room.leaseMs };
+        room.take(await store.jobs.enqueueMany([{ queue: 'q', payload: { n: 'B' } }], leased));
+        renew.open();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        first.open();
+        await waitFor(() => runs.length === 2, { description: 'B ran' });
+        assert.deepEqual(
+          runs[1],
+          { n: 'B', crashes: 0 },
+          'B started when A ended, not after its lease ran out',
+        );
+      } finally {
+        await workers.stop();
+        await store.close();
+      }
+    });
+
     test('each queue has its own slots, and one organization only a share of a queue', async () => {
       const store = await open();
       const hung = gate();
