@@ -25,7 +25,13 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createApiClient, groupMmsBody, percentile, waitUntil } from '../test/support/crash-harness.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { CLI_ENTRY, makeTempDir, RATE_LIMITS_OFF, REPO_ROOT, seedSandbox } from '../test/support/gateway.ts';
+import {
+  cliEntryArgs,
+  makeTempDir,
+  RATE_LIMITS_OFF,
+  REPO_ROOT,
+  seedSandbox,
+} from '../test/support/gateway.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { envNumber } from './env.ts';
 import { procCpuSeconds } from './proc-cpu.ts';
@@ -79,7 +85,7 @@ async function startBenchGatewayOnce(opts: {
   env?: Record<string, string>;
 }): Promise<BenchGateway> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', CLI_ENTRY, 'serve'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...cliEntryArgs(), 'serve'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -10,6 +10,12 @@ export interface JobControl {
    */
   readonly signal: AbortSignal;
   /**
+   * Calls `listener` with the reason when the job is aborted (at once if it already is); returns
+   * what removes it. The same as a listener on `signal`, for a fraction of its cost (an AbortSignal
+   * listener costs microseconds: worth avoiding on a path every job takes).
+   */
+  onAbort(listener: (reason: unknown) => void): () => void;
+  /**
    * Records the job's results and deletes the job, atomically. Completions are batched: the
    * results of many jobs (and the jobs they enqueue) commit together, a few milliseconds later.
    */

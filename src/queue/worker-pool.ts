@@ -64,8 +64,19 @@ export interface LocalRoom {
 interface Running {
   job: JobRecord;
   abort: AbortController;
+  /**
+   * Called when the pool aborts the job (`abortRun`): plain callbacks, because a listener on an
+   * AbortSignal costs microseconds, and every job and webhook attempt would add one.
+   */
+  onAbort: Array<(reason: unknown) => void>;
   /** The handler asked to complete; its batch decides, not the heartbeat or the timeout. */
   finishing: boolean;
+}
+
+function abortRun(r: Running, reason: Error): void {
+  if (r.abort.signal.aborted) return;
+  r.abort.abort(reason);
+  for (const listener of r.onAbort.splice(0)) listener(reason);
 }
 
 class JobAbortedError extends Error {}
@@ -249,6 +260,17 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     return {
       job,
       signal: r.abort.signal,
+      onAbort(listener) {
+        if (r.abort.signal.aborted) {
+          listener(r.abort.signal.reason);
+          return () => {};
+        }
+        r.onAbort.push(listener);
+        return () => {
+          const at = r.onAbort.indexOf(listener);
+          if (at >= 0) r.onAbort.splice(at, 1);
+        };
+      },
       complete: async (effects) => {
         live();
         r.finishing = true;
@@ -314,11 +336,9 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     const { job } = r;
     const handler = handlers.get(job.queue);
     const timeout = setTimeout(() => {
-      if (!r.finishing) r.abort.abort(new JobAbortedError(`timed out after ${opts.jobTimeoutMs} ms`));
+      if (!r.finishing) abortRun(r, new JobAbortedError(`timed out after ${opts.jobTimeoutMs} ms`));
     }, opts.jobTimeoutMs);
-    const aborted = new Promise<'aborted'>((resolve) =>
-      r.abort.signal.addEventListener('abort', () => resolve('aborted'), { once: true }),
-    );
+    const aborted = new Promise<'aborted'>((resolve) => r.onAbort.push(() => resolve('aborted')));
     let failure: unknown = null;
     try {
       // Crashes counted while nobody ran it (leases that ran out) may have used up its schedule.
@@ -357,7 +377,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   }
 
   function start(job: JobRecord): void {
-    const r: Running = { job, abort: new AbortController(), finishing: false };
+    const r: Running = { job, abort: new AbortController(), onAbort: [], finishing: false };
     running.set(job.id, r);
     const task = execute(r)
       .catch((err: unknown) => logger.error({ err, jobId: job.id }, 'job bookkeeping failed'))
@@ -485,7 +505,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     if (ids.length > 0) {
       const kept = await store.jobs.extendLeases(workerId, ids, opts.leaseMs);
       for (const r of live) {
-        if (!kept.has(r.job.id) && !r.finishing) r.abort.abort(new LeaseLostError(r.job.id));
+        if (!kept.has(r.job.id) && !r.finishing) abortRun(r, new LeaseLostError(r.job.id));
       }
       // Jobs handed over while the renewal ran were not in it: their fresh leases stand.
       ready = ready.filter((j) => !waiting.has(j.id) || kept.has(j.id));
@@ -558,7 +578,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
         }),
       ]);
       clearTimeout(grace);
-      for (const r of running.values()) if (!r.finishing) r.abort.abort(new JobAbortedError('shutting down'));
+      for (const r of running.values()) if (!r.finishing) abortRun(r, new JobAbortedError('shutting down'));
       await Promise.allSettled([...tasks]);
       await completer.drain();
       clearInterval(heartbeat);

@@ -82,7 +82,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
             headers,
             dispatcher: deps.dispatcher,
             timeoutMs: deps.timeoutMs,
-            signal: control.signal,
+            onAbort: control.onAbort,
           });
         const result = deps.interceptAttempt ? await deps.interceptAttempt(event, round, post) : await post();
         control.signal.throwIfAborted();

@@ -48,6 +48,7 @@ function control(payload: Record<string, unknown>, store: Store): JobControl & {
       c.completed++;
     },
     lease: { workerId: 'test', ms: 60_000 },
+    onAbort: () => () => {},
     async retryAt() {
       throw new Error('not expected');
     },

@@ -196,12 +196,14 @@ for (const { name, open } of storesUnderTest()) {
     test('one heartbeat renews the leases of every running job; stop aborts and hands back what still runs', async () => {
       const store = await open();
       const signals: AbortSignal[] = [];
+      const told: unknown[] = [];
       const started = gate();
       const workers = pool(
         store,
         [
           handler('slow', async (c) => {
             signals.push(c.signal);
+            c.onAbort((reason) => told.push(reason));
             if (signals.length === 3) started.open();
             await new Promise(() => {}); // ignores its signal and never settles
           }),
@@ -227,6 +229,8 @@ for (const { name, open } of storesUnderTest()) {
           signals.every((s) => s.aborted),
           'every handler still running at shutdown was aborted',
         );
+        assert.equal(told.length, 3, 'and its onAbort listeners told, once each');
+        assert.match(String(told[0]), /shutting down/);
         const released = await store.jobs.claim('other', 10, 1000);
         assert.equal(released.length, 3, 'and its job handed back');
         assert.ok(

@@ -19,6 +19,16 @@ import { freePort } from './free-port.ts';
 /** The repository root, where `src/cli/main.ts` lives. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI_ENTRY = path.join(REPO_ROOT, 'src/cli/main.ts');
+/** The built gateway, what `npm start` runs. */
+export const BUILT_CLI_ENTRY = path.join(REPO_ROOT, 'dist/cli/main.js');
+
+/**
+ * Node's arguments that start the gateway's CLI: from source through tsx, or the build when
+ * GATEWAY_FROM_BUILD=1 (the benches, which measure what operators run, after `npm run build`).
+ */
+export function cliEntryArgs(): string[] {
+  return process.env.GATEWAY_FROM_BUILD === '1' ? [BUILT_CLI_ENTRY] : ['--import', 'tsx', CLI_ENTRY];
+}
 
 function testStoreFromEnv(): StoreName {
   const value = process.env.TEST_STORE ?? 'sqlite';
@@ -234,13 +244,13 @@ const QUIET_LEVELS = new Set(['fatal', 'error', 'warn', 'silent']);
 const INHERITED_SETTINGS = ['DATABASE_URL', 'PORT', 'HOST', 'DATA_DIR', 'ROLES', 'LOG_LEVEL', 'BOOTSTRAP'];
 
 /**
- * Runs `node --import tsx src/cli/main.ts <args>` from the repo root with our environment, minus the
- * gateway settings in INHERITED_SETTINGS, plus `env`.
+ * Runs the CLI (`node --import tsx src/cli/main.ts <args>`, or the build: cliEntryArgs) from the repo
+ * root with our environment, minus the gateway settings in INHERITED_SETTINGS, plus `env`.
  */
 export function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const key of INHERITED_SETTINGS) delete base[key];
-  return spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
+  return spawn(process.execPath, [...cliEntryArgs(), ...args], {
     cwd: REPO_ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -162,6 +162,30 @@ describe('postWebhook', () => {
     assert.equal(receiver.received.length, 1);
   });
 
+  test('an attempt whose job is aborted is given up at once, not at its deadline', async () => {
+    const receiver = await startReceiver(() => {});
+    const listeners: Array<(reason: unknown) => void> = [];
+    const pending = postWebhook({
+      url: receiver.url,
+      body,
+      headers: signatureHeaders,
+      dispatcher,
+      timeoutMs: 60_000,
+      onAbort: (listener) => {
+        listeners.push(listener);
+        return () => listeners.splice(listeners.indexOf(listener), 1);
+      },
+    });
+    while (receiver.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(listeners.length, 1, 'the attempt listens for the abort');
+    listeners[0]!(new Error('shutting down'));
+    const result = await pending;
+    assert.equal(result.outcome, 'retry');
+    assert.equal(result.statusCode, null);
+    assert.ok(result.durationMs < 10_000, `took ${result.durationMs}ms`);
+    assert.equal(listeners.length, 0, 'and stops listening once it ends');
+  });
+
   test('a 200 whose body never ends is delivered once the deadline passes', async () => {
     const receiver = await startReceiver((_req, res) => {
       res.writeHead(200);
