@@ -124,7 +124,7 @@ export function sendMessageHandler(deps: SendMessageDeps): JobHandler {
         return control.waitUntil(Math.min(plan.waitUntil, Date.parse(message.valid_until)));
       }
 
-      control.signal.throwIfAborted();
+      control.throwIfAborted();
       const started = await startTogether({
         control,
         messageId: message.id,

@@ -15,6 +15,8 @@ export interface JobControl {
    * listener costs microseconds: worth avoiding on a path every job takes).
    */
   onAbort(listener: (reason: unknown) => void): () => void;
+  /** Throws the reason once the job was aborted: `signal.throwIfAborted()`, without making the signal. */
+  throwIfAborted(): void;
   /**
    * Records the job's results and deletes the job, atomically. Completions are batched: the
    * results of many jobs (and the jobs they enqueue) commit together, a few milliseconds later.

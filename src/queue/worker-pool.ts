@@ -63,7 +63,10 @@ export interface LocalRoom {
 
 interface Running {
   job: JobRecord;
-  abort: AbortController;
+  /** Why the pool aborted the job, once it did. */
+  abortedBy: Error | null;
+  /** Made when a handler first asks for its signal (an AbortSignal costs a little to make). */
+  controller: AbortController | null;
   /**
    * Called when the pool aborts the job (`abortRun`): plain callbacks, because a listener on an
    * AbortSignal costs microseconds, and every job and webhook attempt would add one.
@@ -74,9 +77,18 @@ interface Running {
 }
 
 function abortRun(r: Running, reason: Error): void {
-  if (r.abort.signal.aborted) return;
-  r.abort.abort(reason);
+  if (r.abortedBy) return;
+  r.abortedBy = reason;
+  r.controller?.abort(reason);
   for (const listener of r.onAbort.splice(0)) listener(reason);
+}
+
+function signalOf(r: Running): AbortSignal {
+  if (!r.controller) {
+    r.controller = new AbortController();
+    if (r.abortedBy) r.controller.abort(r.abortedBy);
+  }
+  return r.controller.signal;
 }
 
 class JobAbortedError extends Error {}
@@ -255,14 +267,17 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   function controlFor(r: Running): JobControl {
     const { job } = r;
     const live = () => {
-      if (r.abort.signal.aborted) throw r.abort.signal.reason ?? new JobAbortedError('aborted');
+      if (r.abortedBy) throw r.abortedBy;
     };
     return {
       job,
-      signal: r.abort.signal,
+      get signal() {
+        return signalOf(r);
+      },
+      throwIfAborted: live,
       onAbort(listener) {
-        if (r.abort.signal.aborted) {
-          listener(r.abort.signal.reason);
+        if (r.abortedBy) {
+          listener(r.abortedBy);
           return () => {};
         }
         r.onAbort.push(listener);
@@ -355,8 +370,8 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     } finally {
       clearTimeout(timeout);
     }
-    if (r.abort.signal.aborted) {
-      const reason = r.abort.signal.reason;
+    if (r.abortedBy) {
+      const reason = r.abortedBy;
       if (reason instanceof LeaseLostError || stopping) {
         logger.warn({ jobId: job.id, queue: job.queue, reason: String(reason) }, 'job abandoned');
         return;
@@ -377,7 +392,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   }
 
   function start(job: JobRecord): void {
-    const r: Running = { job, abort: new AbortController(), onAbort: [], finishing: false };
+    const r: Running = { job, abortedBy: null, controller: null, onAbort: [], finishing: false };
     running.set(job.id, r);
     const task = execute(r)
       .catch((err: unknown) => logger.error({ err, jobId: job.id }, 'job bookkeeping failed'))
@@ -499,7 +514,7 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   // is aborted; an aborted job is no longer renewed. The same beat hands back other nodes' expired
   // leases.
   async function beat(): Promise<void> {
-    const live = [...running.values()].filter((r) => !r.abort.signal.aborted);
+    const live = [...running.values()].filter((r) => !r.abortedBy);
     const waiting = new Set(ready.map((j) => j.id));
     const ids = [...live.map((r) => r.job.id), ...waiting];
     if (ids.length > 0) {

@@ -85,7 +85,7 @@ export function deliverWebhookHandler(deps: DeliverWebhookDeps): JobHandler {
             onAbort: control.onAbort,
           });
         const result = deps.interceptAttempt ? await deps.interceptAttempt(event, round, post) : await post();
-        control.signal.throwIfAborted();
+        control.throwIfAborted();
         webhookAttempts.inc({ outcome: result.outcome });
         webhookLatency.observe({ outcome: result.outcome }, result.durationMs / 1000);
         if (result.operatorError !== null) {

@@ -49,6 +49,7 @@ function control(payload: Record<string, unknown>, store: Store): JobControl & {
     },
     lease: { workerId: 'test', ms: 60_000 },
     onAbort: () => () => {},
+    throwIfAborted: () => {},
     async retryAt() {
       throw new Error('not expected');
     },
