@@ -3,7 +3,12 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
 import Telnyx from 'telnyx';
 import { buildEnvelope } from '../../src/webhooks/envelope.ts';
-import { createSigner, generateSigningKeyPair, publicKeyFromPrivate } from '../../src/webhooks/signing.ts';
+import {
+  createSigner,
+  defaultSigningEngine,
+  generateSigningKeyPair,
+  publicKeyFromPrivate,
+} from '../../src/webhooks/signing.ts';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -49,6 +54,19 @@ describe('webhook signing', () => {
     const signature = Buffer.from(headers['telnyx-signature-ed25519'], 'base64');
     const message = Buffer.from(`${timestamp}|${rawBody}`, 'utf8');
     assert.ok(verify(null, message, { key: spki, format: 'der', type: 'spki' }, signature));
+  });
+
+  test('libsodium and Node’s crypto make the same signatures; libsodium signs where its binary ships', () => {
+    if (process.platform === 'linux' && process.arch === 'x64') assert.equal(defaultSigningEngine, 'sodium');
+    const viaSodium = createSigner(keys.privateKeyPem, 'sodium');
+    const viaNode = createSigner(keys.privateKeyPem, 'node');
+    for (const [body, timestamp] of [
+      [rawBody, 1_700_000_000],
+      ['', 0],
+      ['{"a":"héllo 👋"}', 1_800_000_123],
+    ] as const) {
+      assert.deepEqual(viaSodium(body, timestamp), viaNode(body, timestamp));
+    }
   });
 
   test('the SDK rejects a tampered body', async () => {
