@@ -56,7 +56,8 @@ export const defaultSigningEngine: SigningEngine = sodium ? 'sodium' : 'node';
 /** Signs `${timestamp}|${rawBody}` with Ed25519, exactly as Telnyx does. `timestamp` is unix seconds. */
 export function createSigner(privateKeyPem: string, engine: SigningEngine = defaultSigningEngine): Signer {
   const key = loadEd25519PrivateKey(privateKeyPem);
-  const signBytes = engine === 'sodium' && sodium ? sodiumSigner(sodium, key) : (m: Buffer) => sign(null, m, key);
+  const signBytes =
+    engine === 'sodium' && sodium ? sodiumSigner(sodium, key) : (m: Buffer) => sign(null, m, key);
   return (rawBody, timestamp) => {
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw new RangeError(`timestamp must be a non-negative integer of unix seconds, got ${timestamp}`);
