@@ -65,7 +65,7 @@ export function createThroughputLimits(
     },
     async claimSend(keys) {
       const send = await store.transaction((tx) => tx.throughput.claimSend(keys));
-      return { at: send.at, localAt: send.at - send.offsetMs + send.uncertaintyMs };
+      return { at: send.at, localAt: send.at - send.offsetMs };
     },
     admit(messageId, keys, { mayWait }) {
       // One at a time per key on this node, in the order asked: the sends of a claim start in message

@@ -172,9 +172,7 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
      * between its admission and now (a slow node, a late slot). Every submit of a key passes here
      * one at a time, so the moments it hands out are spaced on every node.
      */
-    async claimSend(
-      keys: readonly ThroughputKey[],
-    ): Promise<{ at: number; offsetMs: number; uncertaintyMs: number }> {
+    async claimSend(keys: readonly ThroughputKey[]): Promise<{ at: number; offsetMs: number }> {
       const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const rows = await db.all<{ key: string; last_sent: number | string }>(
         `SELECT key, last_sent FROM throughput_slots WHERE key IN (${sorted.map(() => '?').join(', ')})
@@ -186,19 +184,22 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
       const now = pg
         ? Number((await db.get<{ now: number | string }>(`SELECT ${PG_CLOCK} AS now`))!.now)
         : asked;
+      const answered = pg ? Date.now() : asked;
       const at = Math.max(now, ...sorted.map((k) => (lastSent.get(k.key) ?? 0) + k.intervalMs));
+      // The database's clock was read between `asked` and `answered` on ours: waiting on our clock
+      // until `at - now + answered`, the submit goes at `at` at the earliest and `at + (answered -
+      // asked)` at the latest on the database's clock. The next one is spaced from the latest.
+      const latest = at + (answered - asked);
       for (const k of sorted) {
         await db.run(
           `UPDATE throughput_slots SET last_sent = ?,
              last_go = CASE WHEN last_go < ? THEN ? ELSE last_go END,
              next_at = CASE WHEN next_at < ? THEN ? ELSE next_at END
            WHERE key = ?`,
-          [at, at, at, at + k.intervalMs, at + k.intervalMs, k.key],
+          [latest, latest, latest, latest + k.intervalMs, latest + k.intervalMs, k.key],
         );
       }
-      const answered = pg ? Date.now() : asked;
-      // On this process's clock, never earlier than the database's moment (the read took a while).
-      return { at, offsetMs: now - answered, uncertaintyMs: answered - asked };
+      return { at, offsetMs: now - answered };
     },
 
     /** The limits set for a sender number and for its messaging profile. */
