@@ -211,15 +211,19 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
     },
   });
 
+  // These count by walking what they count (a queue's capacity or a few hundred jobs): no tally kept
+  // beside the maps to drift from them, and no array made per call on this path every job takes.
   const held = (queue: string) => {
     const byKey = new Map<string, number>();
     let total = 0;
-    const jobs = [...[...running.values()].map((r) => r.job), ...ready];
-    for (const j of [...jobs, ...rooms.map((r) => ({ queue: r.queue, fair_key: r.fairKey }))]) {
-      if (j.queue !== queue) continue;
+    const add = (q: string, key: string | null) => {
+      if (q !== queue) return;
       total++;
-      if (j.fair_key !== null) byKey.set(j.fair_key, (byKey.get(j.fair_key) ?? 0) + 1);
-    }
+      if (key !== null) byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    };
+    for (const r of running.values()) add(r.job.queue, r.job.fair_key);
+    for (const j of ready) add(j.queue, j.fair_key);
+    for (const r of rooms) add(r.queue, r.fairKey);
     return { total, byKey };
   };
 
@@ -232,7 +236,13 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   };
 
   /** Whether `fairKey` holds its share of `queue` (running or waiting here), so a claim leaves it out. */
-  const atShare = (queue: string, fairKey: string) => (held(queue).byKey.get(fairKey) ?? 0) >= fairCap(queue);
+  const atShare = (queue: string, fairKey: string) => {
+    let mine = 0;
+    for (const r of running.values()) if (r.job.queue === queue && r.job.fair_key === fairKey) mine++;
+    for (const j of ready) if (j.queue === queue && j.fair_key === fairKey) mine++;
+    for (const r of rooms) if (r.queue === queue && r.fairKey === fairKey) mine++;
+    return mine >= fairCap(queue);
+  };
 
   const runningIn = (queue: string) => {
     const byKey = new Map<string, number>();
@@ -253,14 +263,17 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   const freeSlots = (queue: string) => {
     const now = runningIn(queue);
     let promised = 0;
-    const starting = new Map(now.byKey);
-    for (const j of [...rooms.map((r) => ({ queue: r.queue, fair_key: r.fairKey })), ...ready]) {
-      if (j.queue !== queue) continue;
-      const mine = j.fair_key === null ? 0 : (starting.get(j.fair_key) ?? 0);
-      if (mine >= fairCap(queue)) continue;
+    const starting = now.byKey;
+    const cap = fairCap(queue);
+    const promise = (q: string, key: string | null) => {
+      if (q !== queue) return;
+      const mine = key === null ? 0 : (starting.get(key) ?? 0);
+      if (mine >= cap) return;
       promised++;
-      if (j.fair_key !== null) starting.set(j.fair_key, mine + 1);
-    }
+      if (key !== null) starting.set(key, mine + 1);
+    };
+    for (const r of rooms) promise(r.queue, r.fairKey);
+    for (const j of ready) promise(j.queue, j.fair_key);
     return capacity(queue) - now.total - promised;
   };
 
@@ -408,10 +421,24 @@ export function startWorkerPool(opts: WorkerPoolOptions): WorkerPool {
   /** Starts waiting local jobs that have a free slot and whose organization is under its share. */
   function startReady(): void {
     if (ready.length === 0) return;
-    const counts = new Map(queues.map((q) => [q, runningIn(q)]));
+    const counts = new Map<string, { total: number; byKey: Map<string, number> }>();
+    const countOf = (queue: string) => {
+      const known = counts.get(queue);
+      if (known) return known;
+      const c = { total: 0, byKey: new Map<string, number>() };
+      counts.set(queue, c);
+      return c;
+    };
+    for (const r of running.values()) {
+      const c = countOf(r.job.queue);
+      c.total++;
+      if (r.job.fair_key !== null) c.byKey.set(r.job.fair_key, (c.byKey.get(r.job.fair_key) ?? 0) + 1);
+    }
+    // Every queue with waiting jobs full: nothing to start, and the list stays as it is.
+    if (ready.every((j) => countOf(j.queue).total >= capacity(j.queue))) return;
     const keep: JobRecord[] = [];
     for (const job of ready) {
-      const now = counts.get(job.queue) ?? { total: 0, byKey: new Map<string, number>() };
+      const now = countOf(job.queue);
       const mine = job.fair_key === null ? 0 : (now.byKey.get(job.fair_key) ?? 0);
       if (now.total < capacity(job.queue) && mine < fairCap(job.queue)) {
         start(job);
