@@ -1,5 +1,4 @@
 import type { Store } from '../store/store.ts';
-import { SEND_QUEUE } from './create-group-mms.ts';
 
 /** What a refused sender is told to wait before trying again. */
 export const QUEUE_FULL_RETRY_AFTER_MS = 10_000;
@@ -26,7 +25,7 @@ export function createQueueCap(store: Store, max: number, now: () => number = Da
   const countOf = (organizationId: string) => {
     let pending = counting.get(organizationId);
     if (!pending) {
-      pending = store.throughput.queuedSends(SEND_QUEUE, organizationId, max).then(
+      pending = store.throughput.queuedSends(organizationId, max).then(
         (count) => {
           counting.delete(organizationId);
           if (seen.size > 10_000) seen.clear();

@@ -236,13 +236,17 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
       return rows.map((r) => ({ ...r, max_per_second: Number(r.max_per_second) }));
     },
 
-    /** An organization's messages waiting to be sent, counted up to `atMost` (an index range, no more). */
-    async queuedSends(queue: string, organizationId: string, atMost: number): Promise<number> {
+    /**
+     * An organization's messages waiting to be sent (its jobs of the `message.send` queue), counted up
+     * to `atMost` (an index range, no more). The queue is named in the SQL, not bound: the partial
+     * index of the send queue serves only a statement that names it.
+     */
+    async queuedSends(organizationId: string, atMost: number): Promise<number> {
       const row = await db.get<{ n: number | string }>(
         `SELECT COUNT(*) AS n FROM (
-           SELECT 1 AS one FROM jobs WHERE queue = ? AND fair_key = ? AND failed_at IS NULL LIMIT ?
+           SELECT 1 AS one FROM jobs WHERE queue = 'message.send' AND fair_key = ? AND failed_at IS NULL LIMIT ?
          ) q`,
-        [queue, organizationId, atMost],
+        [organizationId, atMost],
       );
       return Number(row?.n ?? 0);
     },
