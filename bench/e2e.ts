@@ -669,14 +669,17 @@ export async function runE2eBench(): Promise<Record<string, unknown>> {
     verdict: {
       p50_met: latencyTarget.accepted_to_finalized_ms.p50_ms <= targets.p50_ms,
       p99_met: latencyTarget.accepted_to_finalized_ms.p99_ms <= targets.p99_ms,
-      throughput_met: throughput.completion_rate_per_s >= targets.messages_per_s,
+      /** The issue's measure: completions between the 20th and 80th percentile of the run. */
+      throughput_met: throughput.sustained_completion_rate_per_s >= targets.messages_per_s,
+      /** Over the whole run, from the first send to the last message.finalized. */
+      throughput_over_run_met: throughput.completion_rate_per_s >= targets.messages_per_s,
     },
     profile,
     bench_wall_s: Math.round((Date.now() - startedAt) / 1000),
   };
   const written = writeResults('e2e', result);
   log(
-    `targets: p50 ≤ ${targets.p50_ms} ms ${result.verdict.p50_met ? 'met' : 'NOT met'}, p99 ≤ ${targets.p99_ms} ms ${result.verdict.p99_met ? 'met' : 'NOT met'}, ≥ ${targets.messages_per_s} msg/s ${result.verdict.throughput_met ? 'met' : 'NOT met'}`,
+    `targets: p50 ≤ ${targets.p50_ms} ms ${result.verdict.p50_met ? 'met' : 'NOT met'}, p99 ≤ ${targets.p99_ms} ms ${result.verdict.p99_met ? 'met' : 'NOT met'}, ≥ ${targets.messages_per_s} msg/s sustained ${result.verdict.throughput_met ? 'met' : 'NOT met'} (over the whole run ${result.verdict.throughput_over_run_met ? 'met' : 'NOT met'})`,
   );
   log(`written to ${written}`);
   return result;
