@@ -118,8 +118,12 @@ async function startBenchGatewayOnce(opts: {
     gone = true;
   });
   const url = `http://127.0.0.1:${port}`;
-  // A worker-only process serves no HTTP: the warm-up's messages finishing shows it is up.
-  if (opts.env?.ROLES !== 'worker')
+  // A worker-only process serves no HTTP: the warm-up's messages finishing shows it is up. One that
+  // refuses its settings exits within its first second: say so, rather than wait for the warm-up.
+  if (opts.env?.ROLES === 'worker') {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    if (gone) throw new Error(`worker process exited during start-up:\n${output}`);
+  } else
     await waitUntil(
       async () => {
         if (gone) throw new Error(`gateway exited during start-up:\n${output}`);
