@@ -27,8 +27,20 @@ const chaosRules = z.string().transform((s, ctx) => {
   }
 });
 
-/** A number setting; the message quotes what was typed, not NaN. */
-const num = () => z.coerce.number({ error: 'expected a number' });
+/**
+ * A number setting; the message quotes what was typed, not NaN. Only a value that is not a number
+ * (or not a whole one, where one is wanted) gets this message: a number out of range keeps zod's,
+ * which says the bound.
+ */
+const num = () =>
+  z.coerce.number({
+    error: (issue) =>
+      issue.code !== 'invalid_type'
+        ? undefined
+        : issue.expected === 'int'
+          ? 'expected a whole number'
+          : 'expected a number',
+  });
 
 const roles = z
   .string()

@@ -22,6 +22,12 @@ test('a bad number quotes what was typed instead of NaN', () => {
   );
 });
 
+test('a number out of range says its bound; a fraction where a whole number is wanted says so', () => {
+  assert.throws(() => loadConfig({ WORKER_POLL_MS: '2' }), /WORKER_POLL_MS="2": .*>=\s*5/);
+  assert.throws(() => loadConfig({ PORT: '80.5' }), /PORT="80.5": expected a whole number/);
+  assert.equal(loadConfig({ WORKER_POLL_MS: '5' }).worker.pollMs, 5);
+});
+
 test('sandbox follows BOOTSTRAP unless SANDBOX says otherwise', () => {
   assert.equal(loadConfig({}).sandbox, true);
   assert.equal(loadConfig({ BOOTSTRAP: 'false' }).sandbox, false);
