@@ -6,17 +6,22 @@ import fs from 'node:fs';
  */
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
+/** S_ISVTX, which Node's fs.constants does not name. */
+const STICKY_BIT = 0o1000;
 
 /**
  * Creates `dir` (and its parents) private, or makes an existing one private. Returns the mode it had
  * when others could read or enter it (so the caller can warn), null otherwise.
+ *
+ * A folder with the sticky bit is shared by design (`/tmp`): making it 0700 would lock every other
+ * user and service out of it. It is left as it is (the files made in it are 0600 all the same).
  */
 export function ensurePrivateDir(dir: string): number | null {
   fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  const mode = fs.statSync(dir).mode & 0o777;
-  if ((mode & 0o077) === 0) return null;
+  const mode = fs.statSync(dir).mode;
+  if ((mode & 0o077) === 0 || (mode & STICKY_BIT) !== 0) return null;
   fs.chmodSync(dir, PRIVATE_DIR_MODE);
-  return mode;
+  return mode & 0o777;
 }
 
 /**
