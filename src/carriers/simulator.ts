@@ -69,7 +69,11 @@ export interface SimulatorLedger {
    * order, the carrier id to use for each (the same one for a repeated idempotencyKey+recipientId)
    * and how many submits of that recipient have been seen including this one.
    */
-  recordSubmits(entries: SubmitEntry[]): Promise<Array<{ carrierMessageId: string; timesSeen: number }>>;
+  recordSubmits(
+    entries: SubmitEntry[],
+    /** When the simulator received the submit: its book's time of it. */
+    receivedAt: Date,
+  ): Promise<Array<{ carrierMessageId: string; timesSeen: number }>>;
   /** Durably schedules the scripted handsets' replies (one per carrier id while pending). */
   scheduleReplies(replies: ScheduledReply[]): Promise<void>;
 }
@@ -107,6 +111,9 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
   return {
     name: 'simulator',
     async submit(submission: CarrierSubmission): Promise<SubmitResult> {
+      // One moment for the whole submission, taken as it arrives: its book's time, and the time its
+      // reports count from (reports due together are one job, not one per millisecond).
+      const receivedAt = now();
       const scripts = submission.recipients.map((r) => ({ ...r, script: scriptFor(r.phoneNumber) }));
       const down = scripts.find((r) => r.script.submit === 'carrier_down');
       if (down?.script.submit === 'carrier_down' && submission.attempt <= carrierDownAttempts) {
@@ -121,6 +128,7 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
           phoneNumber,
           carrierMessageId: uuidV7(),
         })),
+        receivedAt,
       );
       const carrierIds = new Map(taken.map((r, i) => [r.recipientId, recorded[i]!.carrierMessageId]));
       const outcomes: RecipientSubmitOutcome[] = [];
@@ -129,8 +137,7 @@ export function createSimulator(options: SimulatorOptions): CarrierConnector {
       // retried, and the repeat must produce them again. The gateway keeps one per carrier id.
       const reports: ScheduledReport[] = [];
       const replies: ScheduledReply[] = [];
-      // One moment for the whole submission: reports due together are one job, not one per millisecond.
-      const submittedAt = now().getTime();
+      const submittedAt = receivedAt.getTime();
       for (const { recipientId, phoneNumber, script } of scripts) {
         if (script.submit === 'refuse') {
           outcomes.push({ recipientId, accepted: false, error: { ...script.submitError } });

@@ -17,8 +17,8 @@ export function createStoreLedger(store: Store, onScheduled: () => void = () => 
     return submits.map((entries, i) => results.slice(starts[i], starts[i]! + entries.length));
   });
   return {
-    recordSubmits: (entries) => {
-      const at = new Date().toISOString();
+    recordSubmits: (entries, receivedAt) => {
+      const at = receivedAt.toISOString();
       return record(
         entries.map((e) => ({
           idempotency_key: e.idempotencyKey,

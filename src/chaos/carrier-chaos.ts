@@ -46,14 +46,19 @@ export function withCarrierChaos(
 
 function chaoticSimulator(simulator: SimulatorOptions, options: CarrierChaosOptions): CarrierConnector {
   const { store, chaos } = options;
-  const plain = createSimulator(simulator);
+  const clock = simulator.now ?? (() => new Date());
   return {
-    name: plain.name,
+    name: createSimulator(simulator).name,
     async submit(submission: CarrierSubmission): Promise<SubmitResult> {
-      if (!(await chaos.anyRules('carrier.'))) return plain.submit(submission);
+      // The carrier receives the submit now, before the rules are read (a read of the database):
+      // what it records, and its reports, count from this moment, as a sender's limit spaced it.
+      const receivedAt = clock();
+      const carrier = (ledger = simulator.ledger) =>
+        createSimulator({ ...simulator, ledger, now: () => receivedAt });
+      if (!(await chaos.anyRules('carrier.'))) return carrier().submit(submission);
       const found = await store.messages.get(submission.messageId);
       if (!found || !(await chaos.anyRules('carrier.', found.message.organization_id))) {
-        return plain.submit(submission);
+        return carrier().submit(submission);
       }
       const { message } = found;
       const rules = await chaos.rulesFor('carrier.', {
@@ -62,7 +67,7 @@ function chaoticSimulator(simulator: SimulatorOptions, options: CarrierChaosOpti
         to: submission.recipients.map((r) => r.phoneNumber),
         profileId: message.messaging_profile_id,
       });
-      if (rules.length === 0) return plain.submit(submission);
+      if (rules.length === 0) return carrier().submit(submission);
       const ordinal = await chaos.ordinal(message.organization_id, message.id);
 
       for (const rule of rules) {
@@ -88,8 +93,8 @@ function chaoticSimulator(simulator: SimulatorOptions, options: CarrierChaosOpti
       // The simulator's book as it records it, to know each carrier id's recipient.
       const byCarrierId = new Map<string, { recipientId: string; phoneNumber: string }>();
       const ledger: SimulatorLedger = {
-        async recordSubmits(entries) {
-          const answers = await simulator.ledger.recordSubmits(entries);
+        async recordSubmits(entries, at) {
+          const answers = await simulator.ledger.recordSubmits(entries, at);
           entries.forEach((e, i) => {
             byCarrierId.set(answers[i]!.carrierMessageId, {
               recipientId: e.recipientId,
@@ -100,7 +105,7 @@ function chaoticSimulator(simulator: SimulatorOptions, options: CarrierChaosOpti
         },
         scheduleReplies: (replies) => simulator.ledger.scheduleReplies(replies),
       };
-      const result = await createSimulator({ ...simulator, ledger }).submit(submission);
+      const result = await carrier(ledger).submit(submission);
       if (!result.ok || !result.reports) return result;
       const bend = reportBender(byCarrierId, { ...options, message, ordinal, rules, submission });
       const reports: ScheduledReport[] = [];

@@ -9,7 +9,7 @@ import type { MessageRecord } from '../store/records.ts';
 import type { BreakerState } from '../store/sql/connector-breakers.ts';
 import type { Admission, ThroughputKey } from '../store/sql/throughput.ts';
 import type { Store } from '../store/store.ts';
-import type { ThroughputLimits } from './throughput-limits.ts';
+import { THROUGHPUT_LATE_MS, type ThroughputLimits } from './throughput-limits.ts';
 
 /** A submit's slot: its keys, its moment on the database's clock and on this process's. */
 interface Slot {
@@ -157,6 +157,10 @@ export function createRouteSubmitter(deps: RouteSubmitDeps): RouteSubmitter {
         const send = await limits.claimSend(slot.keys);
         wentAt = send.at;
         await until(send.localAt, submission.signal);
+        // A wait that ended late (a busy event loop) sends later than claimed: the keys' last
+        // submit moves to when this one really goes, before it goes, so the next is spaced from it.
+        const late = Date.now() - send.localAt;
+        if (late > THROUGHPUT_LATE_MS) await limits.wentLate(slot.keys, send.latest + late);
       }
       const timer = carrierSubmitLatency.startTimer({ connector: name });
       const result = await connector.submit(submission);

@@ -25,9 +25,10 @@ export interface ThroughputLimits {
   wentLate(keys: ThroughputKey[], at: number): Promise<void>;
   /**
    * The moment this submit really goes, spaced from the last one that went: `at` on the database's
-   * clock, `localAt` on this process's (never earlier).
+   * clock, `localAt` on this process's (never earlier), and `latest`, the database's moment the
+   * next one is spaced from (a submit that waits until `localAt` goes by then).
    */
-  claimSend(keys: ThroughputKey[]): Promise<{ at: number; localAt: number }>;
+  claimSend(keys: ThroughputKey[]): Promise<{ at: number; localAt: number; latest: number }>;
 }
 
 export function createThroughputLimits(
@@ -65,7 +66,7 @@ export function createThroughputLimits(
     },
     async claimSend(keys) {
       const send = await store.transaction((tx) => tx.throughput.claimSend(keys));
-      return { at: send.at, localAt: send.at - send.offsetMs };
+      return { at: send.at, localAt: send.at - send.offsetMs, latest: send.latest };
     },
     admit(messageId, keys, { mayWait }) {
       // One at a time per key on this node, in the order asked: the sends of a claim start in message

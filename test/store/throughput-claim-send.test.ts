@@ -46,3 +46,29 @@ test('PostgreSQL: submits claimed one after the other go an interval apart on th
     await store.close();
   }
 });
+
+for (const { name, open } of storesUnderTest()) {
+  test(`${name}: a submit that went late moves the key's last submit, so the next is spaced from when it really went`, async () => {
+    const store = await open();
+    try {
+      await store.transaction((tx) =>
+        tx.throughput.admit('m-0', [KEY], { leadMs: 0, maxInlineMs: 0, mayWait: false }),
+      );
+      const first = await store.transaction((tx) => tx.throughput.claimSend([KEY]));
+      // Its wait ended 300 ms late (a busy event loop): it goes then, and says so before it goes.
+      const late = 300;
+      await store.transaction((tx) => tx.throughput.wentLate([KEY], first.latest + late));
+      const next = await store.transaction((tx) => tx.throughput.claimSend([KEY]));
+      assert.ok(
+        next.at >= first.latest + late + KEY.intervalMs,
+        `the next goes ${next.at - first.at} ms after the first's slot, not an interval after it really went`,
+      );
+      // A late report of an earlier moment never moves it back.
+      await store.transaction((tx) => tx.throughput.wentLate([KEY], first.at));
+      const after = await store.transaction((tx) => tx.throughput.claimSend([KEY]));
+      assert.ok(after.at >= next.latest + KEY.intervalMs);
+    } finally {
+      await store.close();
+    }
+  });
+}

@@ -158,10 +158,11 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
     async wentLate(keys: readonly ThroughputKey[], at: number): Promise<void> {
       for (const k of keys) {
         await db.run(
-          `UPDATE throughput_slots SET last_go = CASE WHEN last_go < ? THEN ? ELSE last_go END,
+          `UPDATE throughput_slots SET last_sent = CASE WHEN last_sent < ? THEN ? ELSE last_sent END,
+             last_go = CASE WHEN last_go < ? THEN ? ELSE last_go END,
              next_at = CASE WHEN next_at < ? THEN ? ELSE next_at END
            WHERE key = ?`,
-          [at, at, at + k.intervalMs, at + k.intervalMs, k.key],
+          [at, at, at, at, at + k.intervalMs, at + k.intervalMs, k.key],
         );
       }
     },
@@ -172,7 +173,9 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
      * between its admission and now (a slow node, a late slot). Every submit of a key passes here
      * one at a time, so the moments it hands out are spaced on every node.
      */
-    async claimSend(keys: readonly ThroughputKey[]): Promise<{ at: number; offsetMs: number }> {
+    async claimSend(
+      keys: readonly ThroughputKey[],
+    ): Promise<{ at: number; offsetMs: number; latest: number }> {
       const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const rows = await db.all<{ key: string; last_sent: number | string }>(
         `SELECT key, last_sent FROM throughput_slots WHERE key IN (${sorted.map(() => '?').join(', ')})
@@ -199,7 +202,7 @@ export function throughputRepo(db: SqlExecutor, dialect: Dialect) {
           [latest, latest, latest, latest + k.intervalMs, latest + k.intervalMs, k.key],
         );
       }
-      return { at, offsetMs: now - answered };
+      return { at, offsetMs: now - answered, latest };
     },
 
     /** The limits set for a sender number and for its messaging profile. */
